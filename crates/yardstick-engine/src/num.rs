@@ -1,0 +1,299 @@
+//! The two arithmetics the engine computes with: fast certified intervals and exact rationals.
+//!
+//! Every score is first computed with [`Interval`]: `f64` bounds widened by one ulp
+//! after every operation, so the exact value is always inside. When a decision
+//! (a comparison, a floor, the final rounding to cents) cannot be made from the
+//! interval alone, the computation answers [`Fail::Uncertain`] and the subject is
+//! computed again with [`Exact`] (arbitrary-precision rationals), which never is.
+//! So every published number equals exact decimal arithmetic, and the fast path
+//! only costs a few floating-point operations per input.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+use crate::dec::Dec;
+
+/// Why an arithmetic step could not give an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fail {
+    /// The interval is too wide to decide; compute exactly instead.
+    Uncertain,
+    /// Division by exactly zero.
+    DivZero,
+    /// A result does not fit the published range.
+    Overflow,
+}
+
+/// Numbers the scoring code is generic over.
+pub trait Num: Clone + fmt::Debug + Send + Sync {
+    /// True for the exact arithmetic, which never answers `Uncertain`.
+    const EXACT: bool;
+    fn from_dec(d: Dec) -> Self;
+    fn from_int(i: i64) -> Self;
+    fn add(&self, o: &Self) -> Self;
+    fn sub(&self, o: &Self) -> Self;
+    fn mul(&self, o: &Self) -> Self;
+    fn div(&self, o: &Self) -> Result<Self, Fail>;
+    fn neg(&self) -> Self;
+    fn cmp(&self, o: &Self) -> Result<Ordering, Fail>;
+    fn min(&self, o: &Self) -> Result<Self, Fail> {
+        Ok(if self.cmp(o)? == Ordering::Greater { o.clone() } else { self.clone() })
+    }
+    fn max(&self, o: &Self) -> Result<Self, Fail> {
+        Ok(if self.cmp(o)? == Ordering::Less { o.clone() } else { self.clone() })
+    }
+    fn clamp(&self, lo: &Self, hi: &Self) -> Result<Self, Fail> {
+        self.max(lo)?.min(hi)
+    }
+    fn floor(&self) -> Result<Self, Fail>;
+    /// Rounds half away from zero to whole cents (two decimals).
+    fn round_cents(&self) -> Result<i64, Fail>;
+    /// Rounds half away from zero to `places` decimals and formats; for explanations.
+    fn display(&self, places: u32) -> String;
+    fn is_zero(&self) -> Result<bool, Fail> {
+        Ok(self.cmp(&Self::from_int(0))? == Ordering::Equal)
+    }
+}
+
+/// A closed interval `[lo, hi]` of `f64` that contains the exact value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    lo: f64,
+    hi: f64,
+}
+
+impl Interval {
+    fn widened(lo: f64, hi: f64) -> Interval {
+        Interval { lo: lo.next_down(), hi: hi.next_up() }
+    }
+
+    pub fn bounds(&self) -> (f64, f64) {
+        (self.lo, self.hi)
+    }
+}
+
+const POW10: [f64; 19] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18,
+];
+
+impl Num for Interval {
+    const EXACT: bool = false;
+
+    fn from_dec(d: Dec) -> Self {
+        let m = d.mantissa();
+        // Integers below 2^53 and powers of ten up to 1e22 are exact in f64, so one
+        // correctly rounded division lands within one ulp of the decimal's value.
+        if d.scale() == 0 && m.unsigned_abs() < (1 << 53) {
+            let v = m as f64;
+            return Interval { lo: v, hi: v };
+        }
+        let v = m as f64 / POW10[usize::from(d.scale())];
+        if m.unsigned_abs() < (1 << 53) {
+            Interval::widened(v, v)
+        } else {
+            Interval { lo: v.next_down().next_down(), hi: v.next_up().next_up() }
+        }
+    }
+
+    fn from_int(i: i64) -> Self {
+        if i.unsigned_abs() < (1 << 53) {
+            let v = i as f64;
+            Interval { lo: v, hi: v }
+        } else {
+            let v = i as f64;
+            Interval { lo: v.next_down(), hi: v.next_up() }
+        }
+    }
+
+    fn add(&self, o: &Self) -> Self {
+        Interval::widened(self.lo + o.lo, self.hi + o.hi)
+    }
+
+    fn sub(&self, o: &Self) -> Self {
+        Interval::widened(self.lo - o.hi, self.hi - o.lo)
+    }
+
+    fn mul(&self, o: &Self) -> Self {
+        if self.lo >= 0.0 && o.lo >= 0.0 {
+            return Interval::widened(self.lo * o.lo, self.hi * o.hi);
+        }
+        let p = [self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi];
+        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Interval::widened(lo, hi)
+    }
+
+    fn div(&self, o: &Self) -> Result<Self, Fail> {
+        if !(o.lo > 0.0 || o.hi < 0.0) {
+            // The divisor may be zero: only the exact path can tell.
+            return Err(Fail::Uncertain);
+        }
+        if self.lo >= 0.0 && o.lo > 0.0 {
+            return Ok(Interval::widened(self.lo / o.hi, self.hi / o.lo));
+        }
+        let p = [self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi];
+        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Ok(Interval::widened(lo, hi))
+    }
+
+    fn neg(&self) -> Self {
+        Interval { lo: -self.hi, hi: -self.lo }
+    }
+
+    fn cmp(&self, o: &Self) -> Result<Ordering, Fail> {
+        if self.hi < o.lo {
+            Ok(Ordering::Less)
+        } else if self.lo > o.hi {
+            Ok(Ordering::Greater)
+        } else if self.lo == self.hi && o.lo == o.hi && self.lo == o.lo {
+            // Both are points, so both are exact and equal.
+            Ok(Ordering::Equal)
+        } else {
+            Err(Fail::Uncertain)
+        }
+    }
+
+    // min and max are continuous, so bounds carry over without any decision.
+    fn min(&self, o: &Self) -> Result<Self, Fail> {
+        Ok(Interval { lo: self.lo.min(o.lo), hi: self.hi.min(o.hi) })
+    }
+
+    fn max(&self, o: &Self) -> Result<Self, Fail> {
+        Ok(Interval { lo: self.lo.max(o.lo), hi: self.hi.max(o.hi) })
+    }
+
+    fn floor(&self) -> Result<Self, Fail> {
+        let (a, b) = (self.lo.floor(), self.hi.floor());
+        if a == b && a.is_finite() { Ok(Interval { lo: a, hi: a }) } else { Err(Fail::Uncertain) }
+    }
+
+    fn round_cents(&self) -> Result<i64, Fail> {
+        let lo = (self.lo * 100.0).next_down().round();
+        let hi = (self.hi * 100.0).next_up().round();
+        if !(lo.is_finite() && hi.is_finite()) || lo.abs() > 9.0e15 {
+            return Err(Fail::Uncertain);
+        }
+        if lo == hi { Ok(lo as i64) } else { Err(Fail::Uncertain) }
+    }
+
+    fn display(&self, places: u32) -> String {
+        format!("{:.*}", places as usize, (self.lo + self.hi) / 2.0)
+    }
+}
+
+/// An exact rational number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exact(pub BigRational);
+
+impl Exact {
+    fn half_away_scaled(&self, scale: &BigInt) -> BigInt {
+        let x = &self.0 * BigRational::from_integer(scale.clone());
+        let half = BigRational::new(BigInt::one(), BigInt::from(2));
+        if x.is_negative() { -((-x) + half).floor().to_integer() } else { (x + half).floor().to_integer() }
+    }
+
+    pub fn to_f64(&self) -> f64 {
+        self.0.numer().to_f64().unwrap_or(f64::NAN) / self.0.denom().to_f64().unwrap_or(f64::NAN)
+    }
+}
+
+impl Num for Exact {
+    const EXACT: bool = true;
+
+    fn from_dec(d: Dec) -> Self {
+        let (n, den) = d.as_fraction();
+        Exact(BigRational::new(BigInt::from(n), BigInt::from(den)))
+    }
+
+    fn from_int(i: i64) -> Self {
+        Exact(BigRational::from_integer(BigInt::from(i)))
+    }
+
+    fn add(&self, o: &Self) -> Self {
+        Exact(&self.0 + &o.0)
+    }
+
+    fn sub(&self, o: &Self) -> Self {
+        Exact(&self.0 - &o.0)
+    }
+
+    fn mul(&self, o: &Self) -> Self {
+        Exact(&self.0 * &o.0)
+    }
+
+    fn div(&self, o: &Self) -> Result<Self, Fail> {
+        if o.0.is_zero() { Err(Fail::DivZero) } else { Ok(Exact(&self.0 / &o.0)) }
+    }
+
+    fn neg(&self) -> Self {
+        Exact(-&self.0)
+    }
+
+    fn cmp(&self, o: &Self) -> Result<Ordering, Fail> {
+        Ok(self.0.cmp(&o.0))
+    }
+
+    fn floor(&self) -> Result<Self, Fail> {
+        Ok(Exact(self.0.floor()))
+    }
+
+    fn round_cents(&self) -> Result<i64, Fail> {
+        self.half_away_scaled(&BigInt::from(100)).to_i64().ok_or(Fail::Overflow)
+    }
+
+    fn display(&self, places: u32) -> String {
+        let scaled = self.half_away_scaled(&BigInt::from(10u64.pow(places)));
+        let neg = scaled.is_negative();
+        let (q, r) = scaled.abs().div_rem(&BigInt::from(10u64.pow(places)));
+        let sign = if neg { "-" } else { "" };
+        if places == 0 {
+            format!("{sign}{q}")
+        } else {
+            format!("{sign}{q}.{:0>width$}", r.to_string(), width = places as usize)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dec {
+        Dec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn interval_contains_exact_and_defers_on_half_cents() {
+        // 0.335 / 3 * 3 is exactly 0.335, which rounds half away to 0.34.
+        let x = Interval::from_dec(d("0.335")).div(&Interval::from_int(3)).unwrap().mul(&Interval::from_int(3));
+        assert_eq!(x.round_cents(), Err(Fail::Uncertain));
+        let e = Exact::from_dec(d("0.335")).div(&Exact::from_int(3)).unwrap().mul(&Exact::from_int(3));
+        assert_eq!(e.round_cents(), Ok(34));
+        assert_eq!(Exact::from_dec(d("-0.335")).round_cents(), Ok(-34));
+        assert_eq!(Exact::from_dec(d("2.344999")).round_cents(), Ok(234));
+        // Far from a half cent, the interval decides alone.
+        assert_eq!(Interval::from_dec(d("8.9975")).add(&Interval::from_dec(d("0.001"))).round_cents(), Ok(900));
+    }
+
+    #[test]
+    fn interval_division_by_possible_zero_is_uncertain() {
+        let z = Interval::from_dec(d("0.1")).sub(&Interval::from_dec(d("0.1")));
+        assert_eq!(Interval::from_int(1).div(&z), Err(Fail::Uncertain));
+        assert_eq!(Exact::from_int(1).div(&Exact::from_int(0)), Err(Fail::DivZero));
+    }
+
+    #[test]
+    fn exact_display_rounds_half_away() {
+        let third = Exact::from_int(280).div(&Exact::from_int(3)).unwrap();
+        assert_eq!(third.display(4), "93.3333");
+        assert_eq!(Exact::from_dec(d("-1.005")).display(2), "-1.01");
+        assert_eq!(Exact::from_dec(d("0.5")).display(0), "1");
+    }
+}

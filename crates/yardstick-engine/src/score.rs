@@ -1,0 +1,883 @@
+//! Scoring: every indicator method, coefficients, aggregation over periods, and the trace.
+//!
+//! A subject is scored with [`Interval`] arithmetic; if any decision is uncertain
+//! it is scored again with [`Exact`]. Explanations always use `Exact` and record a
+//! trace of every step, so a person can recompute each number by hand.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use crate::data::{DataSet, LaidIndicator, PeriodData, PeriodDataBuilder, Roster};
+use crate::dec::Dec;
+use crate::model::{Below, ComponentSource, Direction, Method, Model, PlanVersion, VetoScope};
+use crate::num::{Exact, Fail, Interval, Num};
+use crate::period::{Level, Period};
+use crate::rank::{self, Entry, GradeReason};
+
+/// A problem that stops a subject from being scored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreError {
+    pub period: Period,
+    pub subject: Option<u32>,
+    /// Indicator index in the period's plan version.
+    pub indicator: Option<u32>,
+    pub kind: ScoreErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScoreErrorKind {
+    NoData,
+    Missing { field: String },
+    DivisionByZero,
+    Overflow,
+    MissingAreaInput { input: String },
+    MissingStaticLevel,
+}
+
+/// A veto that applies to a row, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VetoMark {
+    /// The period whose data recorded it.
+    pub period: Period,
+    pub indicator: u32,
+    pub scope: VetoScope,
+    pub reasons: Vec<String>,
+}
+
+/// One subject's published result in a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub subject: u32,
+    pub cents: i64,
+    pub extra_cents: i64,
+    pub rank: u32,
+    pub original_rank: u32,
+    pub tied: bool,
+    pub grade: u32,
+    pub reason: GradeReason,
+    pub veto: Option<VetoMark>,
+    pub demoted: u32,
+    /// Whether the interval path was inconclusive and the exact path decided.
+    pub exact_fallback: bool,
+    pub flags: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CategoryResult {
+    pub category: u32,
+    /// All member subjects, vetoed included: the base of the quotas.
+    pub size: u32,
+    pub quota_limits: Vec<Option<u32>>,
+    /// In final order (rank, then score).
+    pub rows: Vec<Row>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PeriodResult {
+    pub period: Period,
+    pub version: u32,
+    pub categories: Vec<CategoryResult>,
+    /// Per subject: (category, row) or `u32::MAX` where not ranked.
+    row_of: Vec<(u32, u32)>,
+}
+
+impl PeriodResult {
+    pub fn row(&self, subject: u32) -> Option<&Row> {
+        let (c, r) = *self.row_of.get(subject as usize)?;
+        (c != u32::MAX).then(|| &self.categories[c as usize].rows[r as usize])
+    }
+}
+
+/// The trace of one indicator for one subject.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndicatorTrace {
+    pub indicator: u32,
+    pub method: &'static str,
+    pub weight: String,
+    pub inputs: Vec<(String, String)>,
+    pub steps: Vec<String>,
+    pub points: String,
+    pub in_total: bool,
+    /// (amount, reason) of each occurrence.
+    pub events: Vec<(String, String)>,
+    pub effect: Option<String>,
+}
+
+/// How a subject's score was composed, step by step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScoreTrace {
+    pub indicators: Vec<IndicatorTrace>,
+    /// For aggregated periods: each component and adjustment.
+    pub components: Vec<String>,
+    pub total: String,
+    pub coefficients: Vec<String>,
+    pub final_value: String,
+    pub extra: String,
+}
+
+struct Contribution<N> {
+    points: N,
+    in_total: bool,
+    effect: Effect,
+}
+
+enum Effect {
+    None,
+    Veto(VetoScope, Vec<String>),
+    Demote(u32),
+    Grade(u32),
+    Flags(Vec<String>),
+}
+
+enum Stop {
+    Fail(Fail, Option<u32>),
+    Missing(u32, String),
+    MissingArea(String),
+    MissingStaticLevel,
+}
+
+impl From<Fail> for Stop {
+    fn from(f: Fail) -> Stop {
+        Stop::Fail(f, None)
+    }
+}
+
+struct Outcome<N> {
+    final_value: N,
+    extra: N,
+    veto: Option<VetoMark>,
+    demote: u32,
+    assigned: Option<u32>,
+    flags: Vec<String>,
+}
+
+/// Peer information for rank-based points: each member's rank by value, and the best value.
+struct Peer {
+    ranks: Vec<u32>,
+    best: Option<Dec>,
+}
+
+/// Scores periods of one plan year, remembering results so that aggregates reuse their parts.
+pub struct Scorer<'a> {
+    model: &'a Model,
+    roster: Arc<Roster>,
+    data: &'a DataSet,
+    memo: Mutex<HashMap<Period, Arc<PeriodResult>>>,
+    empty: Mutex<HashMap<Period, Arc<PeriodData>>>,
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(model: &'a Model, roster: Arc<Roster>, data: &'a DataSet) -> Scorer<'a> {
+        Scorer { model, roster, data, memo: Mutex::new(HashMap::new()), empty: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    /// Scores, ranks and grades every category in period `p`.
+    pub fn score(&self, p: Period) -> Result<Arc<PeriodResult>, Vec<ScoreError>> {
+        if let Some(r) = self.memo.lock().unwrap_or_else(|e| e.into_inner()).get(&p) {
+            return Ok(r.clone());
+        }
+        let parts = if p.level == Level::Month { Vec::new() } else { self.parts_needed(p)? };
+        let data = self.period_data(p)?;
+        let version = model_version(self.model, p);
+        let results: Vec<Result<CategoryResult, Vec<ScoreError>>> = (0..self.model.categories.len() as u32)
+            .into_par_iter()
+            .map(|c| self.score_category(p, version, c, &data, &parts))
+            .collect();
+        let mut categories = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(c) => categories.push(c),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| (a.subject, a.indicator).cmp(&(b.subject, b.indicator)));
+            return Err(errors);
+        }
+        let mut row_of = vec![(u32::MAX, u32::MAX); self.model.subjects.len()];
+        for cat in &categories {
+            for (r, row) in cat.rows.iter().enumerate() {
+                row_of[row.subject as usize] = (cat.category, r as u32);
+            }
+        }
+        let result = Arc::new(PeriodResult { period: p, version, categories, row_of });
+        self.memo.lock().unwrap_or_else(|e| e.into_inner()).insert(p, result.clone());
+        Ok(result)
+    }
+
+    /// The trace of one subject's score in period `p`, computed exactly.
+    pub fn explain(&self, p: Period, subject: u32) -> Result<ScoreTrace, Vec<ScoreError>> {
+        let Some(c) = self.model.subjects.get(subject as usize).and_then(|s| s.category) else {
+            return Ok(ScoreTrace::default());
+        };
+        let parts = if p.level == Level::Month { Vec::new() } else { self.parts_needed(p)? };
+        let data = self.period_data(p)?;
+        let version = model_version(self.model, p);
+        let cx = Cx::new(self, p, version, c, &data, &parts);
+        let pos = self.roster.position[subject as usize];
+        let mut trace = ScoreTrace::default();
+        cx.subject::<Exact>(pos, subject, Some(&mut trace)).map_err(|stop| vec![cx.error(subject, stop)])?;
+        Ok(trace)
+    }
+
+    fn parts_needed(&self, p: Period) -> Result<Vec<Arc<PeriodResult>>, Vec<ScoreError>> {
+        // Months are always computed, for vetoes that reach the whole year.
+        let mut levels = vec![Level::Month];
+        for c in 0..self.model.categories.len() as u32 {
+            if let Some(agg) = self.model.aggregation(c, model_version(self.model, p), p.level) {
+                for comp in &agg.components {
+                    if let ComponentSource::Parts(l) = comp.source {
+                        levels.push(l);
+                    }
+                }
+                if let Some(adj) = &agg.grade_adjust {
+                    levels.push(adj.level);
+                }
+            }
+        }
+        levels.sort();
+        levels.dedup();
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for l in levels.into_iter().filter(|l| *l < p.level) {
+            for part in p.parts(l) {
+                match self.score(part) {
+                    Ok(r) => out.push(r),
+                    Err(mut e) => errors.append(&mut e),
+                }
+            }
+        }
+        if errors.is_empty() { Ok(out) } else { Err(errors) }
+    }
+
+    fn period_data(&self, p: Period) -> Result<Arc<PeriodData>, Vec<ScoreError>> {
+        if let Some(d) = self.data.periods.get(&p) {
+            return Ok(d.clone());
+        }
+        if p.level == Level::Month {
+            return Err(vec![ScoreError { period: p, subject: None, indicator: None, kind: ScoreErrorKind::NoData }]);
+        }
+        let mut empty = self.empty.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(empty
+            .entry(p)
+            .or_insert_with(|| Arc::new(PeriodDataBuilder::new(self.model, self.roster.clone(), p).finish()))
+            .clone())
+    }
+
+    fn score_category(
+        &self,
+        p: Period,
+        version: u32,
+        c: u32,
+        data: &PeriodData,
+        parts: &[Arc<PeriodResult>],
+    ) -> Result<CategoryResult, Vec<ScoreError>> {
+        let cx = Cx::new(self, p, version, c, data, parts);
+        let members = &self.roster.members[c as usize];
+        let mut entries = Vec::with_capacity(members.len());
+        let mut meta = Vec::with_capacity(members.len());
+        let mut errors = Vec::new();
+        for (pos, &s) in members.iter().enumerate() {
+            let pos = pos as u32;
+            let fast = cx.subject::<Interval>(pos, s, None).and_then(|o| {
+                let cents = o.final_value.round_cents()?;
+                let extra = o.extra.round_cents()?;
+                Ok((o, cents, extra))
+            });
+            let (o, cents, extra, exact) = match fast {
+                Ok((o, cents, extra)) => (into_meta(o), cents, extra, false),
+                Err(Stop::Fail(Fail::Uncertain, _)) => {
+                    let exact = cx.subject::<Exact>(pos, s, None).and_then(|o| {
+                        let cents = o.final_value.round_cents().map_err(|f| Stop::Fail(f, None))?;
+                        let extra = o.extra.round_cents().map_err(|f| Stop::Fail(f, None))?;
+                        Ok((o, cents, extra))
+                    });
+                    match exact {
+                        Ok((o, cents, extra)) => (into_meta(o), cents, extra, true),
+                        Err(stop) => {
+                            errors.push(cx.error(s, stop));
+                            continue;
+                        }
+                    }
+                }
+                Err(stop) => {
+                    errors.push(cx.error(s, stop));
+                    continue;
+                }
+            };
+            entries.push(Entry {
+                cents,
+                extra_cents: extra,
+                vetoed: o.veto.is_some(),
+                demote: o.demote,
+                assigned_grade: o.assigned,
+            });
+            meta.push((s, o, exact));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let cat = &self.model.categories[c as usize];
+        let set = &self.model.grade_sets[cat.grade_set as usize];
+        let placed = rank::rank_and_grade(&entries, set, &cat.quota_overrides);
+        let n = members.len() as u32;
+        let quota_limits = set
+            .grades
+            .iter()
+            .enumerate()
+            .map(|(g, grade)| {
+                let share = cat.quota_overrides.iter().find(|(og, _)| *og as usize == g).map(|(_, s)| *s).or(grade.quota);
+                share.map(|s| rank::quota_limit(s, n, set.rounding))
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(placed.len());
+        let mut meta: Vec<Option<(u32, Meta, bool)>> = meta.into_iter().map(Some).collect();
+        for pl in placed {
+            let (subject, m, exact) = meta[pl.entry].take().expect("each entry is placed once");
+            let e = &entries[pl.entry];
+            rows.push(Row {
+                subject,
+                cents: e.cents,
+                extra_cents: e.extra_cents,
+                rank: pl.rank,
+                original_rank: pl.original_rank,
+                tied: pl.tied,
+                grade: pl.grade,
+                reason: pl.reason,
+                veto: m.veto,
+                demoted: m.demote,
+                exact_fallback: exact,
+                flags: m.flags,
+            });
+        }
+        Ok(CategoryResult { category: c, size: n, quota_limits, rows })
+    }
+}
+
+struct Meta {
+    veto: Option<VetoMark>,
+    demote: u32,
+    assigned: Option<u32>,
+    flags: Vec<String>,
+}
+
+fn into_meta<N>(o: Outcome<N>) -> Meta {
+    Meta { veto: o.veto, demote: o.demote, assigned: o.assigned, flags: o.flags }
+}
+
+fn model_version(m: &Model, p: Period) -> u32 {
+    m.version_for(p)
+}
+
+/// Everything needed to score subjects of one category in one period.
+struct Cx<'s, 'a> {
+    sc: &'s Scorer<'a>,
+    p: Period,
+    version: u32,
+    ver: &'a PlanVersion,
+    c: u32,
+    data: &'s PeriodData,
+    parts: &'s [Arc<PeriodResult>],
+    peers: Vec<Option<Peer>>,
+}
+
+impl<'s, 'a> Cx<'s, 'a> {
+    fn new(sc: &'s Scorer<'a>, p: Period, version: u32, c: u32, data: &'s PeriodData, parts: &'s [Arc<PeriodResult>]) -> Self {
+        let ver = &sc.model.versions[version as usize];
+        let laid = &data.layout.indicators[c as usize];
+        let members = &sc.roster.members[c as usize];
+        let peers = laid
+            .iter()
+            .map(|li| match &ver.indicators[li.indicator as usize].method {
+                Method::RankPoints { direction, .. } => {
+                    let mut vals: Vec<(Dec, u32)> = (0..members.len() as u32)
+                        .filter_map(|pos| data.cell(c, pos, li, 0).map(|v| (v, pos)))
+                        .collect();
+                    let better = |a: &Dec, b: &Dec| match direction {
+                        Direction::HigherIsBetter => b.cmp(a),
+                        Direction::LowerIsBetter => a.cmp(b),
+                    };
+                    vals.sort_by(|a, b| better(&a.0, &b.0));
+                    let mut ranks = vec![u32::MAX; members.len()];
+                    for k in 0..vals.len() {
+                        ranks[vals[k].1 as usize] =
+                            if k > 0 && vals[k - 1].0 == vals[k].0 { ranks[vals[k - 1].1 as usize] } else { k as u32 + 1 };
+                    }
+                    Some(Peer { ranks, best: vals.first().map(|v| v.0) })
+                }
+                _ => None,
+            })
+            .collect();
+        Cx { sc, p, version, ver, c, data, parts, peers }
+    }
+
+    fn error(&self, s: u32, stop: Stop) -> ScoreError {
+        let (indicator, kind) = match stop {
+            Stop::MissingArea(input) => (None, ScoreErrorKind::MissingAreaInput { input }),
+            Stop::MissingStaticLevel => (None, ScoreErrorKind::MissingStaticLevel),
+            Stop::Missing(i, field) => (Some(i), ScoreErrorKind::Missing { field }),
+            Stop::Fail(Fail::DivZero, i) => (i, ScoreErrorKind::DivisionByZero),
+            Stop::Fail(_, i) => (i, ScoreErrorKind::Overflow),
+        };
+        ScoreError { period: self.p, subject: Some(s), indicator, kind }
+    }
+
+    fn subject<N: Num>(&self, pos: u32, s: u32, mut trace: Option<&mut ScoreTrace>) -> Result<Outcome<N>, Stop> {
+        let model = self.sc.model;
+        let mut total = N::from_int(0);
+        let mut extra = N::from_int(0);
+        let mut veto: Option<VetoMark> = None;
+        let mut demote = 0u32;
+        let mut assigned = None;
+        let mut flags = Vec::new();
+
+        let laid_list = &self.data.layout.indicators[self.c as usize];
+        let agg = if self.p.level == Level::Month { None } else { model.aggregation(self.c, self.version, self.p.level) };
+        // Indicators that an aggregation component weighs are added by the component.
+        let weighed: Vec<&str> = agg
+            .map(|a| {
+                a.components
+                    .iter()
+                    .filter_map(|c| match &c.source {
+                        ComponentSource::Indicator(k) => Some(k.as_str()),
+                        ComponentSource::Parts(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut component_points: Vec<(usize, N)> = Vec::new();
+
+        for (k, li) in laid_list.iter().enumerate() {
+            if li.per_subject && !model.applies_ignoring_period(self.version, li.indicator, s) {
+                continue;
+            }
+            let mut t = trace.as_ref().map(|_| IndicatorTrace::default());
+            let contrib = self.indicator::<N>(pos, s, k, li, t.as_mut())?;
+            let ind = &self.ver.indicators[li.indicator as usize];
+            if let Some(ci) = weighed.iter().position(|key| *key == ind.key) {
+                component_points.push((ci, contrib.points.clone()));
+            } else if contrib.in_total {
+                total = total.add(&contrib.points);
+            } else {
+                extra = extra.add(&contrib.points);
+            }
+            match contrib.effect {
+                Effect::None => {}
+                Effect::Veto(scope, reasons) => {
+                    veto = Some(VetoMark { period: self.p, indicator: li.indicator, scope, reasons });
+                }
+                Effect::Demote(n) => demote += n,
+                Effect::Grade(g) => assigned = Some(g),
+                Effect::Flags(mut f) => flags.append(&mut f),
+            }
+            if let (Some(tr), Some(t)) = (trace.as_deref_mut(), t) {
+                tr.indicators.push(t);
+            }
+        }
+
+        if let Some(agg) = agg {
+            let mut composed = N::from_int(0);
+            for (ci, comp) in agg.components.iter().enumerate() {
+                let share = N::from_dec(comp.share);
+                let (value, what) = match &comp.source {
+                    ComponentSource::Parts(level) => {
+                        let mut sum = 0i64;
+                        let mut count = 0i64;
+                        let mut shown = Vec::new();
+                        for part in self.parts.iter().filter(|r| r.period.level == *level && self.p.contains(r.period)) {
+                            if let Some(row) = part.row(s) {
+                                sum += row.cents;
+                                count += 1;
+                                shown.push(crate::dec::format_cents(row.cents));
+                            }
+                        }
+                        let mean = if count == 0 {
+                            N::from_int(0)
+                        } else {
+                            N::from_int(sum).div(&N::from_int(count * 100))?
+                        };
+                        let what = format!("mean({}: {}) = {}", level.key(), shown.join(", "), mean.display(4));
+                        (mean, what)
+                    }
+                    ComponentSource::Indicator(key) => {
+                        let v = component_points.iter().find(|(i, _)| *i == ci).map(|(_, v)| v.clone());
+                        let Some(v) = v else {
+                            return Err(Stop::Missing(self.indicator_index(key), "value".into()));
+                        };
+                        let what = format!("{key} = {}", v.display(4));
+                        (v, what)
+                    }
+                };
+                let part = share.mul(&value);
+                if let Some(tr) = trace.as_deref_mut() {
+                    tr.components.push(format!("{} × {what} = {}", comp.share, part.display(4)));
+                }
+                composed = composed.add(&part);
+            }
+            if let Some(adj) = &agg.grade_adjust {
+                for part in self.parts.iter().filter(|r| r.period.level == adj.level && self.p.contains(r.period)) {
+                    let Some(row) = part.row(s) else { continue };
+                    let set = model.categories[self.c as usize].grade_set;
+                    let name = &model.grade_sets[set as usize].grades[row.grade as usize].name;
+                    if let Some((_, pts)) = adj.points.iter().find(|(g, _)| g == name) {
+                        composed = composed.add(&N::from_dec(*pts));
+                        if let Some(tr) = trace.as_deref_mut() {
+                            tr.components.push(format!("{} {name}: {pts:+}", part.period));
+                        }
+                    }
+                }
+            }
+            total = total.add(&composed);
+            // Vetoes recorded in any month of this period with a year-wide scope carry over.
+            if veto.is_none() {
+                for part in self.parts.iter().filter(|r| r.period.level == Level::Month && self.p.contains(r.period)) {
+                    if let Some(v) = part.row(s).and_then(|row| row.veto.as_ref()) {
+                        if v.scope == VetoScope::Year {
+                            veto = Some(v.clone());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        let cat = &model.categories[self.c as usize];
+        let mut final_value = total.clone();
+        if cat.coefficients && self.p.level == Level::Month {
+            let coef = &model.coefficients;
+            if !coef.static_levels.is_empty() {
+                let level = model.subjects[s as usize].static_level;
+                let Some(factor) = level.and_then(|l| coef.static_levels.get(usize::from(l).wrapping_sub(1))) else {
+                    return Err(Stop::MissingStaticLevel);
+                };
+                final_value = final_value.mul(&N::from_dec(*factor));
+                if let Some(tr) = trace.as_deref_mut() {
+                    tr.coefficients.push(format!("static level {} = {factor}", level.unwrap_or(0)));
+                }
+            }
+            if let Some(f) = &coef.dynamic {
+                let mut vars = Vec::with_capacity(coef.area_inputs.len());
+                for (i, name) in coef.area_inputs.iter().enumerate() {
+                    match self.data.area.get(i).copied().flatten() {
+                        Some(v) => vars.push(N::from_dec(v)),
+                        None => return Err(Stop::MissingArea(name.clone())),
+                    }
+                }
+                let d = f.eval(&vars).map_err(|e| Stop::Fail(e, None))?;
+                final_value = final_value.mul(&d);
+                if let Some(tr) = trace.as_deref_mut() {
+                    let inputs: Vec<String> = coef
+                        .area_inputs
+                        .iter()
+                        .zip(&vars)
+                        .map(|(n, v)| format!("{n} = {}", v.display(4)))
+                        .collect();
+                    tr.coefficients.push(format!("dynamic = {} with {} = {}", f.source(), inputs.join(", "), d.display(4)));
+                }
+            }
+        }
+        if let Some(tr) = trace {
+            tr.total = total.display(4);
+            tr.final_value = final_value.display(4);
+            tr.extra = extra.display(4);
+        }
+        Ok(Outcome { final_value, extra, veto, demote, assigned, flags })
+    }
+
+    fn indicator_index(&self, key: &str) -> u32 {
+        self.ver.indicators.iter().position(|i| i.key == key).map_or(0, |i| i as u32)
+    }
+
+    fn field(&self, pos: u32, li: &LaidIndicator, field: u32, name: &str) -> Result<Dec, Stop> {
+        self.data.cell(self.c, pos, li, field).ok_or_else(|| Stop::Missing(li.indicator, name.to_string()))
+    }
+
+    fn indicator<N: Num>(
+        &self,
+        pos: u32,
+        s: u32,
+        k: usize,
+        li: &LaidIndicator,
+        mut t: Option<&mut IndicatorTrace>,
+    ) -> Result<Contribution<N>, Stop> {
+        let ind = &self.ver.indicators[li.indicator as usize];
+        let wdec = ind.weight_for(self.c);
+        let w = N::from_dec(wdec);
+        let zero = N::from_int(0);
+        let fail = |f: Fail| Stop::Fail(f, Some(li.indicator));
+        let mut effect = Effect::None;
+        macro_rules! step {
+            ($($arg:tt)*) => { if let Some(t) = t.as_deref_mut() { t.steps.push(format!($($arg)*)); } };
+        }
+        let fields = ind.method.fields();
+        let mut inputs: Vec<Dec> = Vec::with_capacity(fields.len());
+        for (f, name) in fields.iter().enumerate() {
+            let v = match &ind.method {
+                // Ballot counts that were not given are zero votes.
+                Method::Ballots { .. } => self.data.cell(self.c, pos, li, f as u32).unwrap_or(Dec::ZERO),
+                _ => self.field(pos, li, f as u32, name)?,
+            };
+            inputs.push(v);
+        }
+        if let Some(t) = t.as_deref_mut() {
+            t.indicator = li.indicator;
+            t.method = ind.method.key();
+            t.weight = wdec.to_string();
+            t.in_total = ind.in_total;
+            t.inputs = fields.iter().zip(&inputs).map(|(n, v)| (n.clone(), v.to_string())).collect();
+        }
+        let events: Vec<&crate::data::Event> = if ind.method.is_event() {
+            self.data.events_of(s).iter().filter(|e| e.indicator == li.indicator).collect()
+        } else {
+            Vec::new()
+        };
+        if let Some(t) = t.as_deref_mut() {
+            t.events = events.iter().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
+        }
+        let ratio = |a: Dec, b: Dec| N::from_dec(a).div(&N::from_dec(b)).map_err(fail);
+
+        let base: N = match &ind.method {
+            Method::Completion { floor, cap } => {
+                let r = ratio(inputs[0], inputs[1])?;
+                let c = r.clamp(&N::from_dec(*floor), &N::from_dec(*cap)).map_err(fail)?;
+                step!("rate = actual / target = {} / {} = {}", inputs[0], inputs[1], r.display(4));
+                step!("clamp(rate, {floor}, {cap}) = {}", c.display(4));
+                let b = w.mul(&c);
+                step!("points = {wdec} × {} = {}", c.display(4), b.display(4));
+                b
+            }
+            Method::Control { max_ratio } => {
+                let r = ratio(inputs[0], inputs[1])?;
+                let c = N::from_int(2).sub(&r).clamp(&zero, &N::from_dec(*max_ratio)).map_err(fail)?;
+                step!("ratio = actual / cap = {} / {} = {}", inputs[0], inputs[1], r.display(4));
+                step!("clamp(2 − ratio, 0, {max_ratio}) = {}", c.display(4));
+                let b = w.mul(&c);
+                step!("points = {wdec} × {} = {}", c.display(4), b.display(4));
+                b
+            }
+            Method::Blended { total_share, growth_share, floor, cap } => {
+                let (lo, hi) = (N::from_dec(*floor), N::from_dec(*cap));
+                let tr = ratio(inputs[0], inputs[1])?;
+                let tc = tr.clamp(&lo, &hi).map_err(fail)?;
+                let gr = ratio(inputs[2], inputs[3])?;
+                let gc = gr.clamp(&lo, &hi).map_err(fail)?;
+                step!("TC = clamp({} / {}, {floor}, {cap}) = {}", inputs[0], inputs[1], tc.display(4));
+                step!("GC = clamp({} / {}, {floor}, {cap}) = {}", inputs[2], inputs[3], gc.display(4));
+                let b = w.mul(&N::from_dec(*total_share).mul(&tc).add(&N::from_dec(*growth_share).mul(&gc)));
+                step!("base = {wdec} × ({total_share} × TC + {growth_share} × GC) = {}", b.display(4));
+                b
+            }
+            Method::Deduction { per, cap, from_full } => {
+                let mut d = zero.clone();
+                for e in &events {
+                    d = d.add(&N::from_dec(e.amount).mul(&N::from_dec(*per)));
+                }
+                step!("deduction = Σ count × {per} = {}", d.display(4));
+                if let Some(cap) = cap {
+                    d = d.min(&N::from_dec(*cap)).map_err(fail)?;
+                    step!("capped at {cap}: {}", d.display(4));
+                }
+                if *from_full {
+                    let d = d.min(&w).map_err(fail)?;
+                    let b = w.sub(&d);
+                    step!("points = {wdec} − {} = {}", d.display(4), b.display(4));
+                    b
+                } else {
+                    d.neg()
+                }
+            }
+            Method::Veto { scope } => {
+                if !events.is_empty() {
+                    effect = Effect::Veto(*scope, events.iter().map(|e| e.reason.clone()).collect());
+                }
+                zero.clone()
+            }
+            Method::Demotion { places } => {
+                let mut n = 0u32;
+                for e in &events {
+                    let count = u32::try_from(e.amount.mantissa()).unwrap_or(0);
+                    n = n.saturating_add(count.saturating_mul(*places));
+                }
+                if n > 0 {
+                    effect = Effect::Demote(n);
+                    step!("demotion = Σ count × {places} = {n}");
+                }
+                zero.clone()
+            }
+            Method::Bonus { per, cap } => {
+                let mut b = zero.clone();
+                for e in &events {
+                    let v = N::from_dec(e.amount);
+                    b = b.add(&match per {
+                        Some(p) => v.mul(&N::from_dec(*p)),
+                        None => v,
+                    });
+                }
+                step!("bonus = {}", b.display(4));
+                if let Some(cap) = cap {
+                    b = b.min(&N::from_dec(*cap)).map_err(fail)?;
+                    step!("capped at {cap}: {}", b.display(4));
+                }
+                b
+            }
+            Method::Qualitative { levels } => {
+                let idx = inputs[0].mantissa() as usize;
+                let (label, share) = &levels[idx.min(levels.len() - 1)];
+                if let Some(t) = t.as_deref_mut() {
+                    t.inputs = vec![("level".into(), label.clone())];
+                }
+                let b = w.mul(&N::from_dec(*share));
+                step!("{label} → {share} × {wdec} = {}", b.display(4));
+                b
+            }
+            Method::Ballots { groups, answers, excluded, flags } => {
+                let na = answers.len();
+                let mut fraction = zero.clone();
+                let mut all_valid = 0i128;
+                let mut answer_totals = vec![0i128; na];
+                for (g, (gname, gshare)) in groups.iter().enumerate() {
+                    let mut valid = zero.clone();
+                    let mut sum = zero.clone();
+                    for (a, (aname, avalue)) in answers.iter().enumerate() {
+                        let count = inputs[g * na + a];
+                        if excluded.contains(aname) {
+                            continue;
+                        }
+                        answer_totals[a] += i128::from(count.mantissa());
+                        all_valid += i128::from(count.mantissa());
+                        valid = valid.add(&N::from_dec(count));
+                        sum = sum.add(&N::from_dec(count).mul(&N::from_dec(*avalue)));
+                    }
+                    if valid.is_zero().map_err(fail)? {
+                        step!("{gname}: no valid answers");
+                        continue;
+                    }
+                    let mean = sum.div(&valid).map_err(fail)?;
+                    step!("{gname}: mean = {} / {} = {} (share {gshare})", sum.display(4), valid.display(0), mean.display(4));
+                    fraction = fraction.add(&N::from_dec(*gshare).mul(&mean));
+                }
+                let mut raised = Vec::new();
+                for f in flags {
+                    let hit: i128 = f.answers.iter().map(|&a| answer_totals[a as usize]).sum();
+                    // Counts are whole numbers; compare hit/all with the share exactly.
+                    let (num, den) = f.share.as_fraction();
+                    let lhs = hit * den;
+                    let rhs = all_valid * num;
+                    let fires = if f.above { lhs > rhs } else { lhs < rhs };
+                    if fires && all_valid > 0 {
+                        step!("flag: {} ({hit} / {all_valid})", f.message);
+                        raised.push(format!("{} ({hit}/{all_valid})", f.message));
+                    }
+                }
+                if !raised.is_empty() {
+                    effect = Effect::Flags(raised);
+                }
+                let b = w.mul(&fraction);
+                step!("points = {wdec} × {} = {}", fraction.display(4), b.display(4));
+                b
+            }
+            Method::Interpolate { points, below } => {
+                let v = inputs[0];
+                let desc = points.len() > 1 && points[0].0 > points[1].0;
+                let before = |a: Dec, b: Dec| if desc { a > b } else { a < b };
+                let share = if before(v, points[0].0) {
+                    match below {
+                        Below::Zero => zero.clone(),
+                        Below::Hold => N::from_dec(points[0].1),
+                        Below::Extrapolate => lerp::<N>(points[0], points[1], v).map_err(fail)?.max(&zero).map_err(fail)?,
+                    }
+                } else if let Some(k) = (1..points.len()).find(|&k| before(v, points[k].0)) {
+                    lerp::<N>(points[k - 1], points[k], v).map_err(fail)?
+                } else {
+                    N::from_dec(points[points.len() - 1].1)
+                };
+                let b = w.mul(&share);
+                step!("share at {v} = {}; points = {wdec} × share = {}", share.display(4), b.display(4));
+                b
+            }
+            Method::Bands { bands } => {
+                let v = inputs[0];
+                let share = bands.iter().rev().find(|(lo, _)| v >= *lo).map_or(Dec::ZERO, |(_, s)| *s);
+                let b = w.mul(&N::from_dec(share));
+                step!("band for {v}: share {share}; points = {}", b.display(4));
+                b
+            }
+            Method::RankPoints { table, rest, proportional, direction } => {
+                let peer = self.peers[k].as_ref().expect("peers are computed for rank indicators");
+                let rank = peer.ranks[pos as usize];
+                if *proportional {
+                    let best = peer.best.unwrap_or(Dec::ONE);
+                    let (num, den) = match direction {
+                        Direction::HigherIsBetter => (inputs[0], best),
+                        Direction::LowerIsBetter => (best, inputs[0]),
+                    };
+                    let b = w.mul(&ratio(num, den)?);
+                    step!("points = {wdec} × {num} / {den} (best {best}) = {}", b.display(4));
+                    b
+                } else {
+                    let pts = table.get(rank as usize - 1).copied().unwrap_or(*rest);
+                    step!("rank {rank} in category → {pts}");
+                    N::from_dec(pts)
+                }
+            }
+            Method::Direct => {
+                step!("points = value = {}", inputs[0]);
+                N::from_dec(inputs[0])
+            }
+            Method::Formula { formula, .. } => {
+                let mut vars: Vec<N> = inputs.iter().map(|d| N::from_dec(*d)).collect();
+                vars.push(w.clone());
+                vars.push(N::from_dec(self.sc.model.categories[self.c as usize].total));
+                let b = formula.eval(&vars).map_err(fail)?;
+                step!("{} = {}", formula.source(), b.display(4));
+                b
+            }
+            Method::AssignedGrade => {
+                let g = inputs[0].mantissa() as u32;
+                let set = self.sc.model.categories[self.c as usize].grade_set;
+                let name = &self.sc.model.grade_sets[set as usize].grades[g as usize].name;
+                if let Some(t) = t.as_deref_mut() {
+                    t.inputs = vec![("grade".into(), name.clone())];
+                }
+                effect = Effect::Grade(g);
+                zero.clone()
+            }
+        };
+
+        let points = match &ind.amplify {
+            Some(a) => {
+                let bonus = N::from_dec(a.bonus_factor).mul(&base.sub(&w).max(&zero).map_err(fail)?);
+                let threshold = N::from_dec(a.penalty_below).mul(&w);
+                let penalty = N::from_dec(a.penalty_factor).mul(&threshold.sub(&base).max(&zero).map_err(fail)?);
+                step!("bonus = {} × max(0, base − {wdec}) = {}", a.bonus_factor, bonus.display(4));
+                step!("penalty = {} × max(0, {} × {wdec} − base) = {}", a.penalty_factor, a.penalty_below, penalty.display(4));
+                base.add(&bonus).sub(&penalty)
+            }
+            None => base,
+        };
+        if let Some(t) = t.as_deref_mut() {
+            t.points = points.display(4);
+            t.effect = match &effect {
+                Effect::Veto(_, r) => Some(format!("veto: {}", r.join("; "))),
+                Effect::Demote(n) => Some(format!("demote {n}")),
+                Effect::Grade(g) => Some(format!("grade {g}")),
+                Effect::Flags(f) => Some(f.join("; ")),
+                Effect::None => None,
+            };
+        }
+        Ok(Contribution { points, in_total: ind.in_total, effect })
+    }
+}
+
+fn lerp<N: Num>(a: (Dec, Dec), b: (Dec, Dec), v: Dec) -> Result<N, Fail> {
+    let (x0, y0, x1, y1) = (N::from_dec(a.0), N::from_dec(a.1), N::from_dec(b.0), N::from_dec(b.1));
+    let t = N::from_dec(v).sub(&x0).div(&x1.sub(&x0))?;
+    Ok(y0.add(&t.mul(&y1.sub(&y0))))
+}

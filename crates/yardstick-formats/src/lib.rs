@@ -1,0 +1,1 @@
+//! Plan and data file formats.
