@@ -119,6 +119,18 @@ impl Dec {
         Ok(Dec::new(m, scale as u8))
     }
 
+    /// Exact sum, if it fits.
+    pub fn checked_add(self, o: Dec) -> Option<Dec> {
+        let s = self.scale.max(o.scale);
+        let a = self.mantissa.checked_mul(10i64.checked_pow(u32::from(s - self.scale))?)?;
+        let b = o.mantissa.checked_mul(10i64.checked_pow(u32::from(s - o.scale))?)?;
+        Some(Dec::new(a.checked_add(b)?, s))
+    }
+
+    pub fn neg(self) -> Dec {
+        Dec { mantissa: -self.mantissa, scale: self.scale }
+    }
+
     /// Nearest `f64`; used for display-only purposes such as charts, never for results.
     pub fn to_f64(self) -> f64 {
         self.mantissa as f64 / 10f64.powi(i32::from(self.scale))

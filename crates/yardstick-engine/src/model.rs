@@ -271,7 +271,8 @@ pub enum Below {
 pub struct BallotFlag {
     pub answers: Vec<u32>,
     pub above: bool,
-    pub share: Dec,
+    /// The threshold as a fraction (numerator, denominator), so that 2/3 stays exact.
+    pub share: (Dec, Dec),
     pub message: String,
 }
 

@@ -767,9 +767,9 @@ impl<'s, 'a> Cx<'s, 'a> {
                 for f in flags {
                     let hit: i128 = f.answers.iter().map(|&a| answer_totals[a as usize]).sum();
                     // Counts are whole numbers; compare hit/all with the share exactly.
-                    let (num, den) = f.share.as_fraction();
-                    let lhs = hit * den;
-                    let rhs = all_valid * num;
+                    let ((an, ad), (bn, bd)) = (f.share.0.as_fraction(), f.share.1.as_fraction());
+                    let lhs = hit * bn * ad;
+                    let rhs = all_valid * an * bd;
                     let fires = if f.above { lhs > rhs } else { lhs < rhs };
                     if fires && all_valid > 0 {
                         step!("flag: {} ({hit} / {all_valid})", f.message);
