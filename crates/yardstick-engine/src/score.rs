@@ -57,7 +57,7 @@ pub struct Row {
     pub tied: bool,
     pub grade: u32,
     pub reason: GradeReason,
-    pub veto: Option<VetoMark>,
+    pub veto: Option<Box<VetoMark>>,
     pub demoted: u32,
     /// Whether the interval path was inconclusive and the exact path decided.
     pub exact_fallback: bool,
@@ -362,14 +362,14 @@ impl<'a> Scorer<'a> {
 }
 
 struct Meta {
-    veto: Option<VetoMark>,
+    veto: Option<Box<VetoMark>>,
     demote: u32,
     assigned: Option<u32>,
     flags: Vec<String>,
 }
 
 fn into_meta<N>(o: Outcome<N>) -> Meta {
-    Meta { veto: o.veto, demote: o.demote, assigned: o.assigned, flags: o.flags }
+    Meta { veto: o.veto.map(Box::new), demote: o.demote, assigned: o.assigned, flags: o.flags }
 }
 
 fn model_version(m: &Model, p: Period) -> u32 {
@@ -441,12 +441,13 @@ impl<'s, 'a> Cx<'s, 'a> {
         let laid_list = &self.data.layout.indicators[self.c as usize];
         let agg = if self.p.level == Level::Month { None } else { model.aggregation(self.c, self.version, self.p.level) };
         // Indicators that an aggregation component weighs are added by the component.
-        let weighed: Vec<&str> = agg
+        let weighed: Vec<(usize, &str)> = agg
             .map(|a| {
                 a.components
                     .iter()
-                    .filter_map(|c| match &c.source {
-                        ComponentSource::Indicator(k) => Some(k.as_str()),
+                    .enumerate()
+                    .filter_map(|(ci, c)| match &c.source {
+                        ComponentSource::Indicator(k) => Some((ci, k.as_str())),
                         ComponentSource::Parts(_) => None,
                     })
                     .collect()
@@ -461,7 +462,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             let mut t = trace.as_ref().map(|_| IndicatorTrace::default());
             let contrib = self.indicator::<N>(pos, s, k, li, t.as_mut())?;
             let ind = &self.ver.indicators[li.indicator as usize];
-            if let Some(ci) = weighed.iter().position(|key| *key == ind.key) {
+            if let Some(&(ci, _)) = weighed.iter().find(|(_, key)| *key == ind.key) {
                 component_points.push((ci, contrib.points.clone()));
             } else if contrib.in_total {
                 total = total.add(&contrib.points);
@@ -529,7 +530,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                     if let Some((_, pts)) = adj.points.iter().find(|(g, _)| g == name) {
                         composed = composed.add(&N::from_dec(*pts));
                         if let Some(tr) = trace.as_deref_mut() {
-                            tr.components.push(format!("{} {name}: {pts:+}", part.period));
+                            let sign = if pts.is_negative() { "" } else { "+" };
+                            tr.components.push(format!("{} {name}: {sign}{pts}", part.period));
                         }
                     }
                 }
@@ -540,7 +542,7 @@ impl<'s, 'a> Cx<'s, 'a> {
                 for part in self.parts.iter().filter(|r| r.period.level == Level::Month && self.p.contains(r.period)) {
                     if let Some(v) = part.row(s).and_then(|row| row.veto.as_ref()) {
                         if v.scope == VetoScope::Year {
-                            veto = Some(v.clone());
+                            veto = Some((**v).clone());
                             break;
                         }
                     }

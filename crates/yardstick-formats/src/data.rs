@@ -141,15 +141,19 @@ impl<'m> DataLoader<'m> {
     fn slots(&self, h: &Header) -> Vec<Vec<Slots>> {
         self.fields
             .iter()
-            .map(|per_ind| {
+            .zip(&self.model.versions)
+            .map(|(per_ind, ver)| {
                 per_ind
                     .iter()
-                    .map(|names| {
+                    .zip(&ver.indicators)
+                    .map(|(names, ind)| {
                         let mut present = Vec::new();
                         let mut foreign = Vec::new();
                         for (col, name) in &h.fields {
                             match names.iter().position(|n| n == name) {
                                 Some(slot) => present.push((*col, slot as u32)),
+                                // Occurrences carry their amount in `count` or `value`.
+                                None if ind.method.is_event() && (name == "count" || name == "value") => {}
                                 None => foreign.push(*col),
                             }
                         }

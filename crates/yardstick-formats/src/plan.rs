@@ -659,10 +659,17 @@ fn build_version(
     for (i, r) in raw_indicators.iter().enumerate() {
         indicators.push(build_indicator(cx, lk, r, &format!("{prefix}indicators[{i}]"), &modules, &keys));
     }
-    let aggregation = match agg {
+    let mut aggregation = match agg {
         Some(a) => build_aggregations(cx, &None, &format!("{prefix}aggregation"), a, &indicators),
         None => Aggregations::default(),
     };
+    // Without a rule, a longer period's score is the mean of its months.
+    let mean_of_months = || Aggregation { components: vec![Component { source: ComponentSource::Parts(Level::Month), share: Dec::ONE }], grade_adjust: None };
+    for slot in [&mut aggregation.quarter, &mut aggregation.half, &mut aggregation.year] {
+        if slot.is_none() {
+            *slot = Some(mean_of_months());
+        }
+    }
     PlanVersion { key: key.into(), from, note: note.into(), modules, indicators, aggregation }
 }
 

@@ -1,1 +1,160 @@
-fn main() {}
+//! The `yardstick` command line: score, explain, check-plan, gen, bench.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use yardstick::load::{self, Project};
+use yardstick::render;
+use yardstick_engine::{Period, Scorer};
+use yardstick_formats::{Lang, Problem};
+
+#[derive(Parser)]
+#[command(name = "yardstick", version, about = "Yardstick (标尺): performance appraisal for public bodies")]
+struct Cli {
+    /// Language of messages and tables: zh (default) or en.
+    #[arg(long, global = true, default_value = "zh", value_parser = parse_lang)]
+    lang: Lang,
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language '{s}' (zh, en)"))
+}
+
+fn parse_period(s: &str) -> Result<Period, String> {
+    Period::parse(s).ok_or_else(|| format!("'{s}' is not a period (2026-03, 2026-Q1, 2026-H1, 2026)"))
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(clap::Args)]
+struct Inputs {
+    /// The plan file (TOML).
+    #[arg(long)]
+    plan: PathBuf,
+    /// Data files (CSV); repeat for several.
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
+    /// A subjects file (CSV) instead of the one the plan names.
+    #[arg(long)]
+    subjects: Option<PathBuf>,
+    /// The period: 2026-03, 2026-Q1, 2026-H1 or 2026.
+    #[arg(long, value_parser = parse_period)]
+    period: Period,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score, rank and grade every category for a period.
+    Score {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Explain one subject's score step by step.
+    Explain {
+        #[command(flatten)]
+        inputs: Inputs,
+        /// The subject's key.
+        #[arg(long)]
+        subject: String,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a plan and report every problem at once.
+    CheckPlan {
+        plan: PathBuf,
+        #[arg(long)]
+        subjects: Option<PathBuf>,
+    },
+}
+
+fn report(problems: &[Problem], lang: Lang) -> ExitCode {
+    eprintln!("{}", match lang {
+        Lang::Zh => format!("发现 {} 个问题：", problems.len()),
+        Lang::En => format!("{} problem(s) found:", problems.len()),
+    });
+    for p in problems {
+        eprintln!("  {}", p.render(lang));
+    }
+    ExitCode::from(1)
+}
+
+fn load(inputs: &Inputs, lang: Lang) -> Result<Project, ExitCode> {
+    let wanted = load::periods_needed(inputs.period);
+    load::load_project(&inputs.plan, inputs.subjects.as_deref(), &inputs.data, Some(wanted)).map_err(|p| report(&p, lang))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang;
+    match cli.command {
+        Command::CheckPlan { plan, subjects } => match load::load_model(&plan, subjects.as_deref()) {
+            Ok(m) => {
+                let n: usize = m.versions.iter().map(|v| v.indicators.len()).sum();
+                println!("{}", match lang {
+                    Lang::Zh => format!("方案“{}”无误：{} 个类别，{} 个被考核对象，{} 个版本，共 {} 个指标。", m.plan.name, m.categories.len(), m.subjects.len(), m.versions.len(), n),
+                    Lang::En => format!("plan '{}' is valid: {} categories, {} subjects, {} versions, {} indicators.", m.plan.key, m.categories.len(), m.subjects.len(), m.versions.len(), n),
+                });
+                ExitCode::SUCCESS
+            }
+            Err(p) => report(&p, lang),
+        },
+        Command::Score { inputs, format } => {
+            let project = match load(&inputs, lang) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let scorer = Scorer::new(&project.model, project.roster.clone(), &project.data);
+            match scorer.score(inputs.period) {
+                Ok(r) => {
+                    let out = match format {
+                        Format::Table => render::render_table(&project.model, &r, lang),
+                        Format::Json => serde_json::to_string_pretty(&render::result_json(&project.model, &r)).unwrap_or_default(),
+                        Format::Csv => render::render_csv(&project.model, &r),
+                    };
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(&load::score_problems(&project.model, &e), lang),
+            }
+        }
+        Command::Explain { inputs, subject, json } => {
+            let project = match load(&inputs, lang) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            let Some(s) = project.model.subject_index(&subject) else {
+                eprintln!("{}", match lang {
+                    Lang::Zh => format!("被考核对象“{subject}”不存在"),
+                    Lang::En => format!("subject '{subject}' does not exist"),
+                });
+                return ExitCode::from(1);
+            };
+            let scorer = Scorer::new(&project.model, project.roster.clone(), &project.data);
+            let result = scorer.score(inputs.period).and_then(|r| scorer.explain(inputs.period, s).map(|t| (r, t)));
+            match result {
+                Ok((r, t)) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&render::explain_json(&project.model, &r, s, &t)).unwrap_or_default());
+                    } else {
+                        print!("{}", render::render_explain(&project.model, &r, s, &t, lang));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => report(&load::score_problems(&project.model, &e), lang),
+            }
+        }
+    }
+}
