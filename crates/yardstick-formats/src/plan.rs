@@ -1069,9 +1069,10 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
                 Some(f) => match Formula::compile(f.get_ref(), &vars) {
                     Ok(formula) => Method::Formula { inputs, formula },
                     Err(e) => {
-                        let (line, col) = line_col(cx.text, f.span().start + 1);
+                        // The message gives the position within the formula; the place gives the line.
+                        let (line, _) = line_col(cx.text, f.span().start);
                         cx.problems.push(Problem {
-                            place: Place { file: cx.file.into(), line: Some(line), column: Some(format!("{}", col + e.offset)), field: Some(format!("{path}.formula")) },
+                            place: Place { file: cx.file.into(), line: Some(line), column: None, field: Some(format!("{path}.formula")) },
                             msg: Msg::new(e.message(true), e.message(false)),
                         });
                         Method::Direct
