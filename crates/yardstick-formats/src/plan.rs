@@ -1088,9 +1088,11 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
 fn check_weights(cx: &mut Ctx<'_>, versions: &[PlanVersion], categories: &[Category], subjects: &[yardstick_engine::model::Subject], year: u16) {
     // Totals are checked per version, per month level, for each distinct set of modules in force,
     // per category, and again for every subject with a differentiated indicator.
-    for ver in versions {
+    for (k, ver) in versions.iter().enumerate() {
+        // Only the months this version is in force for: modules may start later.
+        let until = versions.get(k + 1).map_or(13, |next| next.from.index);
         let mut module_states: Vec<Vec<bool>> = Vec::new();
-        for m in 1..=12u8 {
+        for m in ver.from.index..until {
             let p = Period::month(year, m);
             let st: Vec<bool> = ver.modules.iter().map(|md| md.active(p)).collect();
             if !module_states.contains(&st) {
