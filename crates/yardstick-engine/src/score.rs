@@ -597,10 +597,6 @@ impl<'s, 'a> Cx<'s, 'a> {
         self.ver.indicators.iter().position(|i| i.key == key).map_or(0, |i| i as u32)
     }
 
-    fn field(&self, pos: u32, li: &LaidIndicator, field: u32, name: &str) -> Result<Dec, Stop> {
-        self.data.cell(self.c, pos, li, field).ok_or_else(|| Stop::Missing(li.indicator, name.to_string()))
-    }
-
     fn indicator<N: Num>(
         &self,
         pos: u32,
@@ -618,22 +614,32 @@ impl<'s, 'a> Cx<'s, 'a> {
         macro_rules! step {
             ($($arg:tt)*) => { if let Some(t) = t.as_deref_mut() { t.steps.push(format!($($arg)*)); } };
         }
-        let fields = ind.method.fields();
-        let mut inputs: Vec<Dec> = Vec::with_capacity(fields.len());
-        for (f, name) in fields.iter().enumerate() {
-            let v = match &ind.method {
+        // Inputs live on the stack for the usual few fields; this is the hot loop.
+        let n = li.fields as usize;
+        let mut small = [Dec::ZERO; 8];
+        let mut big = Vec::new();
+        let inputs: &mut [Dec] = if n <= small.len() {
+            &mut small[..n]
+        } else {
+            big.resize(n, Dec::ZERO);
+            &mut big[..]
+        };
+        let ballots = matches!(ind.method, Method::Ballots { .. });
+        for (f, slot) in inputs.iter_mut().enumerate() {
+            *slot = match self.data.cell(self.c, pos, li, f as u32) {
+                Some(v) => v,
                 // Ballot counts that were not given are zero votes.
-                Method::Ballots { .. } => self.data.cell(self.c, pos, li, f as u32).unwrap_or(Dec::ZERO),
-                _ => self.field(pos, li, f as u32, name)?,
+                None if ballots => Dec::ZERO,
+                None => return Err(Stop::Missing(li.indicator, ind.method.fields().swap_remove(f))),
             };
-            inputs.push(v);
         }
+        let inputs: &[Dec] = inputs;
         if let Some(t) = t.as_deref_mut() {
             t.indicator = li.indicator;
             t.method = ind.method.key();
             t.weight = wdec.to_string();
             t.in_total = ind.in_total;
-            t.inputs = fields.iter().zip(&inputs).map(|(n, v)| (n.clone(), v.to_string())).collect();
+            t.inputs = ind.method.fields().into_iter().zip(inputs).map(|(n, v)| (n, v.to_string())).collect();
         }
         let events: Vec<&crate::data::Event> = if ind.method.is_event() {
             self.data.events_of(s).iter().filter(|e| e.indicator == li.indicator).collect()
