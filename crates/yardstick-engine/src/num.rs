@@ -68,8 +68,25 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// Everything: what an overflowed or undefined (NaN) float could stand for. Any decision
+    /// on it is uncertain, so the exact path takes over.
+    const ALL: Interval = Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY };
+
     fn widened(lo: f64, hi: f64) -> Interval {
+        if lo.is_nan() || hi.is_nan() {
+            return Interval::ALL;
+        }
         Interval { lo: lo.next_down(), hi: hi.next_up() }
+    }
+
+    fn hull(p: [f64; 4]) -> Interval {
+        // f64::min would silently skip a NaN, so check for one first.
+        if p.iter().any(|v| v.is_nan()) {
+            return Interval::ALL;
+        }
+        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Interval::widened(lo, hi)
     }
 
     pub fn bounds(&self) -> (f64, f64) {
@@ -123,10 +140,7 @@ impl Num for Interval {
         if self.lo >= 0.0 && o.lo >= 0.0 {
             return Interval::widened(self.lo * o.lo, self.hi * o.hi);
         }
-        let p = [self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi];
-        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Interval::widened(lo, hi)
+        Interval::hull([self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi])
     }
 
     fn div(&self, o: &Self) -> Result<Self, Fail> {
@@ -137,10 +151,7 @@ impl Num for Interval {
         if self.lo >= 0.0 && o.lo > 0.0 {
             return Ok(Interval::widened(self.lo / o.hi, self.hi / o.lo));
         }
-        let p = [self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi];
-        let lo = p.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Ok(Interval::widened(lo, hi))
+        Ok(Interval::hull([self.lo / o.lo, self.lo / o.hi, self.hi / o.lo, self.hi / o.hi]))
     }
 
     fn neg(&self) -> Self {
@@ -287,6 +298,19 @@ mod tests {
         let z = Interval::from_dec(d("0.1")).sub(&Interval::from_dec(d("0.1")));
         assert_eq!(Interval::from_int(1).div(&z), Err(Fail::Uncertain));
         assert_eq!(Exact::from_int(1).div(&Exact::from_int(0)), Err(Fail::DivZero));
+    }
+
+    #[test]
+    fn overflow_and_nan_become_the_whole_line() {
+        let big = Interval::from_dec(d("9000000000000000000"));
+        let mut x = big;
+        for _ in 0..20 {
+            x = x.mul(&big);
+        }
+        let nan = x.sub(&x).mul(&Interval::from_int(0));
+        assert_eq!(nan.bounds(), (f64::NEG_INFINITY, f64::INFINITY));
+        assert_eq!(nan.min(&Interval::from_int(1)).unwrap().round_cents(), Err(Fail::Uncertain));
+        assert_eq!(x.cmp(&x), Err(Fail::Uncertain));
     }
 
     #[test]

@@ -66,6 +66,15 @@ pub fn periods_needed(p: Period) -> Vec<Period> {
 
 pub fn load_project(plan: &Path, subjects: Option<&Path>, data: &[PathBuf], wanted: Option<Vec<Period>>) -> Result<Project, Vec<Problem>> {
     let model = load_model(plan, subjects)?;
+    if let Some(p) = wanted.iter().flatten().find(|p| p.year != model.plan.year) {
+        return Err(vec![Problem {
+            place: Place { file: "--period".into(), ..Place::default() },
+            msg: Msg::new(
+                format!("期间 {p} 不在方案年度 {} 内", model.plan.year),
+                format!("the period {p} is outside the plan year {}", model.plan.year),
+            ),
+        }]);
+    }
     let roster = Arc::new(Roster::new(&model));
     let texts: Vec<(String, String)> = data
         .iter()

@@ -152,6 +152,9 @@ fn period_without_data_and_malformed_period() {
     let (code, _, err) = run(&["score", "--plan", &p, "--data", &d, "--period", "2026-04", "--lang", "en"]);
     assert_eq!(code, 1);
     assert!(err.contains("the data has no rows for 2026-04"), "{err}");
+    let (code, _, err) = run(&["score", "--plan", &p, "--data", &d, "--period", "2025-03", "--lang", "en"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the period 2025-03 is outside the plan year 2026"), "{err}");
     let (code, _, err) = run(&["score", "--plan", &p, "--data", &d, "--period", "2026-13"]);
     assert_eq!(code, 2, "{err}");
 }
