@@ -18,6 +18,10 @@ use crate::num::{Fail, Num};
 /// Nesting deeper than this is refused, so that no input can exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
+/// Longer formulas are refused: a flat chain `a + a + …` builds a tree as deep as it is
+/// long, and evaluating or dropping it recurses once per term.
+const MAX_TOKENS: usize = 1_000;
+
 /// A compiled formula whose variables are resolved to positions in an input slice.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Formula {
@@ -75,7 +79,8 @@ pub struct FormulaError {
 pub enum FormulaErrorKind {
     UnexpectedChar(char),
     UnexpectedEnd,
-    Expected(&'static str),
+    /// What was expected, in Chinese and in English.
+    Expected(&'static str, &'static str),
     BadNumber(String),
     UnknownVariable { name: String, known: Vec<String> },
     UnknownFunction(String),
@@ -83,6 +88,7 @@ pub enum FormulaErrorKind {
     NotANumber,
     NotACondition,
     TooDeep,
+    TooLong,
 }
 
 impl FormulaError {
@@ -94,8 +100,8 @@ impl FormulaError {
             (UnexpectedChar(c), false) => format!("unexpected character '{c}' at position {pos}"),
             (UnexpectedEnd, true) => "公式不完整：在结尾处缺少内容".into(),
             (UnexpectedEnd, false) => "the formula ends too early".into(),
-            (Expected(what), true) => format!("第{pos}个字符处应为{what}"),
-            (Expected(what), false) => format!("expected {what} at position {pos}"),
+            (Expected(what, _), true) => format!("第{pos}个字符处应为{what}"),
+            (Expected(_, what), false) => format!("expected {what} at position {pos}"),
             (BadNumber(s), true) => format!("第{pos}个字符处的数字“{s}”无效"),
             (BadNumber(s), false) => format!("invalid number '{s}' at position {pos}"),
             (UnknownVariable { name, known }, true) => {
@@ -122,6 +128,8 @@ impl FormulaError {
             (NotACondition, false) => format!("expected a condition (a comparison), not a number, at position {pos}"),
             (TooDeep, true) => "公式嵌套过深".into(),
             (TooDeep, false) => "the formula is nested too deeply".into(),
+            (TooLong, true) => format!("公式过长（最多 {MAX_TOKENS} 个记号）"),
+            (TooLong, false) => format!("the formula is too long (at most {MAX_TOKENS} tokens)"),
         }
     }
 }
@@ -358,7 +366,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 let r = self.or()?;
                 if self.peek() != Some(&Tok::RParen) {
-                    return Err(self.err(FormulaErrorKind::Expected("“)”")));
+                    return Err(self.err(FormulaErrorKind::Expected("“)”", "')'")));
                 }
                 self.pos += 1;
                 Ok(r)
@@ -380,7 +388,7 @@ impl Parser<'_> {
                     }),
                 }
             }
-            Some(_) => Err(self.err(FormulaErrorKind::Expected("数值、变量或“(” / a number, a name or '('"))),
+            Some(_) => Err(self.err(FormulaErrorKind::Expected("数值、变量或“(”", "a number, a name or '('"))),
         }
     }
 
@@ -410,7 +418,7 @@ impl Parser<'_> {
                         self.pos += 1;
                         break;
                     }
-                    _ => return Err(self.err(FormulaErrorKind::Expected("“,”或“)” / ',' or ')'"))),
+                    _ => return Err(self.err(FormulaErrorKind::Expected("“,”或“)”", "',' or ')'"))),
                 }
             }
         }
@@ -434,7 +442,7 @@ impl Parser<'_> {
             let (aat, n, _) = &args[1];
             let ok = matches!(n, Node::Const(d) if d.scale() == 0 && (0..=6).contains(&d.mantissa()));
             if !ok {
-                return Err(FormulaError { offset: *aat, kind: FormulaErrorKind::Expected("0–6 之间的整数位数 / a whole number of places from 0 to 6") });
+                return Err(FormulaError { offset: *aat, kind: FormulaErrorKind::Expected("0–6 之间的整数位数", "a whole number of places from 0 to 6") });
             }
         }
         Ok((Node::Call(func, args.into_iter().map(|(_, n, _)| n).collect()), Type::Number))
@@ -446,11 +454,14 @@ impl Formula {
     /// are passed to [`Formula::eval`] in the same order.
     pub fn compile(src: &str, vars: &[&str]) -> Result<Formula, FormulaError> {
         let toks = lex(src)?;
+        if toks.len() > MAX_TOKENS {
+            return Err(FormulaError { offset: toks[MAX_TOKENS].0, kind: FormulaErrorKind::TooLong });
+        }
         let end = src.chars().count();
         let mut p = Parser { toks, pos: 0, end, vars, depth: 0 };
         let (root, ty) = p.or()?;
         if p.pos < p.toks.len() {
-            return Err(p.err(FormulaErrorKind::Expected("运算符或结尾 / an operator or the end")));
+            return Err(p.err(FormulaErrorKind::Expected("运算符或结尾", "an operator or the end")));
         }
         p.expect_type(0, ty, Type::Number)?;
         Ok(Formula { source: src.to_string(), root })

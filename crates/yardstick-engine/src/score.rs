@@ -702,7 +702,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
             }
             Method::Veto { scope } => {
-                if !events.is_empty() {
+                // A row with a count of zero records that nothing happened.
+                if events.iter().any(|e| !e.amount.is_zero()) {
                     effect = Effect::Veto(*scope, events.iter().map(|e| e.reason.clone()).collect());
                 }
                 zero.clone()

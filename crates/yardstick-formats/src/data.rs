@@ -291,10 +291,10 @@ impl<'m> DataLoader<'m> {
                 if !get(col).is_empty() {
                     let name = &h.fields.iter().find(|(c, _)| *c == col).map_or("", |(_, n)| n.as_str());
                     let known = &self.fields[version][indicator as usize];
-                    let known = if ind.method.is_event() { "count, value".to_string() } else { known.join(", ") };
+                    let known: Vec<&str> = if ind.method.is_event() { vec!["count", "value"] } else { known.iter().map(String::as_str).collect() };
                     self.problem(file, line, Some(name), Msg::new(
-                        format!("指标“{itext}”（{}）没有字段“{name}”（可用：{known}）", ind.method.key()),
-                        format!("indicator '{itext}' ({}) has no field '{name}' (known: {known})", ind.method.key()),
+                        format!("指标“{itext}”（{}）没有字段“{name}”（可用：{}）", ind.method.key(), known.join("、")),
+                        format!("indicator '{itext}' ({}) has no field '{name}' (known: {})", ind.method.key(), known.join(", ")),
                     ));
                 }
             }

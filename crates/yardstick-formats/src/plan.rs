@@ -408,6 +408,9 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
                     Msg::new("最后一个等次接收其余所有对象，不能设名额或最低分", "the last grade takes everyone left and can have no quota or minimum"),
                 );
             }
+            if gs.grades[..g].iter().any(|x| x.name == raw.name) {
+                cx.at(span.clone(), format!("{field}.name"), Msg::new(format!("等次名称“{}”重复", raw.name), format!("duplicate grade name '{}'", raw.name)));
+            }
             grades.push(Grade { name: raw.name.clone(), quota, min_score });
         }
         let veto_grade = match &gs.veto_grade {
@@ -490,6 +493,11 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     if let Some(rc) = &raw.coefficients {
         coefficients.static_levels = rc.static_levels.iter().map(|v| cx.dec(&None, "coefficients.static_levels", v)).collect();
         coefficients.area_inputs = rc.area_inputs.clone();
+        for (i, name) in rc.area_inputs.iter().enumerate() {
+            if !is_name(name) || rc.area_inputs[..i].contains(name) {
+                cx.at(None, "coefficients.area_inputs", bad_name_msg(name));
+            }
+        }
         if let Some(d) = &rc.dynamic {
             let vars: Vec<&str> = rc.area_inputs.iter().map(String::as_str).collect();
             match Formula::compile(d.get_ref(), &vars) {
@@ -561,6 +569,9 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
                 cx.at(span.clone(), format!("versions[{vi}].from"), Msg::new("版本的生效月份必须晚于上一版本", "a version must start after the previous one"));
             }
         }
+        if steps.iter().any(|s| s.0 == *v.key.get_ref()) {
+            cx.at(span.clone(), format!("versions[{vi}].key"), dup_msg(v.key.get_ref()));
+        }
         steps.push((v.key.get_ref().clone(), from, v.note.clone(), span));
     }
     let lookup = Lookups { cat_index: &cat_index, subject_index: &subject_index };
@@ -605,6 +616,10 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     check_weights(&mut cx, &versions, &categories, &subjects, year);
 
     if !cx.problems.is_empty() {
+        // Later versions inherit the first one's indicators, and with them its problems:
+        // report each problem at a place once.
+        let mut seen = std::collections::HashSet::new();
+        cx.problems.retain(|p| seen.insert((p.place.file.clone(), p.place.line, p.msg.en.clone())));
         return Err(cx.problems);
     }
     let info = PlanInfo { key: raw.plan.key, name: raw.plan.name, year, office: raw.plan.office };
@@ -614,6 +629,19 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
 struct Lookups<'a> {
     cat_index: &'a FxHashMap<String, u32>,
     subject_index: &'a FxHashMap<&'a str, u32>,
+}
+
+/// A name that can stand in a CSV header and a formula: letters, digits and `_`, not starting with a digit.
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn bad_name_msg(name: &str) -> Msg {
+    Msg::new(
+        format!("名称“{name}”无效或重复：只能由文字、数字和下划线组成，且不能以数字开头"),
+        format!("the name '{name}' is invalid or repeated: letters, digits and _ only, not starting with a digit"),
+    )
 }
 
 fn dup_msg(key: &str) -> Msg {
@@ -643,6 +671,9 @@ fn build_version(
         let field = format!("{prefix}modules[{i}]");
         let from = m.from.as_ref().and_then(|s| cx.period(&span, &format!("{field}.from"), s, year));
         let until = m.until.as_ref().and_then(|s| cx.period(&span, &format!("{field}.until"), s, year));
+        if modules.iter().any(|x: &Module| x.key == *m.key.get_ref()) {
+            cx.at(span.clone(), format!("{field}.key"), dup_msg(m.key.get_ref()));
+        }
         modules.push(Module { key: m.key.get_ref().clone(), name: m.name.clone(), from, until });
     }
     if !modules.iter().any(|m| m.key == "main") {
@@ -752,7 +783,11 @@ fn build_indicator(cx: &mut Ctx<'_>, lk: &Lookups<'_>, r: &RawIndicator, path: &
             }
             Scope::Common
         }
-        (Some(cs), None) => Scope::Categories(
+        (Some(cs), None) => {
+            if r.replaces.is_some() {
+                cx.at(span.clone(), format!("{path}.replaces"), Msg::new("只有单位个性指标（subjects）可以替换其他指标", "only subject-specific indicators (subjects) can replace another"));
+            }
+            Scope::Categories(
             cs.iter()
                 .filter_map(|c| {
                     let f = lk.cat_index.get(c).copied();
@@ -762,7 +797,8 @@ fn build_indicator(cx: &mut Ctx<'_>, lk: &Lookups<'_>, r: &RawIndicator, path: &
                     f
                 })
                 .collect(),
-        ),
+            )
+        }
         (None, Some(ss)) => {
             let subjects = ss
                 .iter()
@@ -969,6 +1005,11 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
             need(cx, "answers", r.answers.as_ref().is_some_and(|l| !l.is_empty()));
             let groups: Vec<(String, Dec)> = r.groups.as_ref().map_or_else(Vec::new, |l| l.iter().map(|x| (x.name.clone(), cx.dec(sp, &format!("{path}.groups"), &x.share))).collect());
             let answers: Vec<(String, Dec)> = r.answers.as_ref().map_or_else(Vec::new, |l| l.iter().map(|x| (x.name.clone(), cx.dec(sp, &format!("{path}.answers"), &x.share))).collect());
+            for (name, _) in groups.iter().chain(&answers) {
+                if !is_name(name) {
+                    cx.at(sp.clone(), format!("{path}.groups/answers"), bad_name_msg(name));
+                }
+            }
             let excluded = r.excluded.clone().unwrap_or_default();
             for e in &excluded {
                 if !answers.iter().any(|(a, _)| a == e) {
@@ -1040,6 +1081,9 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
         }
         "rank_points" => {
             let proportional = r.proportional.unwrap_or(false);
+            if proportional && r.table.is_some() {
+                cx.at(sp.clone(), format!("{path}.table"), Msg::new("按比例计分时不使用名次表（table）", "a proportional rank method takes no table"));
+            }
             need(cx, "table", proportional || r.table.as_ref().is_some_and(|t| !t.is_empty()));
             let table = r.table.as_ref().map_or_else(Vec::new, |t| t.iter().map(|x| cx.dec(sp, &format!("{path}.table"), x)).collect());
             let direction = match r.direction.as_deref() {
@@ -1057,8 +1101,11 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
         "formula" => {
             need(cx, "formula", r.formula.is_some());
             let inputs = r.inputs.clone().unwrap_or_default();
-            for name in &inputs {
-                if name == "weight" || name == "total" || name.is_empty() || name.contains(',') {
+            for (i, name) in inputs.iter().enumerate() {
+                if inputs[..i].contains(name) {
+                    cx.at(sp.clone(), format!("{path}.inputs"), dup_msg(name));
+                }
+                if name == "weight" || name == "total" || !is_name(name) {
                     cx.at(sp.clone(), format!("{path}.inputs"), Msg::new(format!("输入名“{name}”不可用（weight、total 为保留名）"), format!("the input name '{name}' cannot be used (weight and total are reserved)")));
                 }
             }

@@ -111,6 +111,9 @@ pub fn resolve(
     }
     let mut out = Vec::with_capacity(raw.len());
     for r in raw {
+        if r.name.is_empty() {
+            problems.push(Problem { place: place(r, "name"), msg: Msg::new("缺少名称", "the name is missing") });
+        }
         let kind = SubjectKind::parse(&r.kind).unwrap_or_else(|| {
             problems.push(Problem {
                 place: place(r, "kind"),
@@ -143,6 +146,13 @@ pub fn resolve(
         });
         let static_level = r.static_level.as_deref().and_then(|l| match l.parse::<u8>() {
             Ok(v) if v >= 1 && usize::from(v) <= static_levels => Some(v),
+            _ if static_levels == 0 => {
+                problems.push(Problem {
+                    place: place(r, "static_level"),
+                    msg: Msg::new("方案没有定义静态系数档次（coefficients.static_levels）", "the plan defines no static coefficient levels (coefficients.static_levels)"),
+                });
+                None
+            }
             _ => {
                 problems.push(Problem {
                     place: place(r, "static_level"),

@@ -44,6 +44,10 @@ pub fn load_model(plan: &Path, subjects: Option<&Path>) -> Result<Model, Vec<Pro
     // Find the subjects file the plan names (relative to the plan) before the full parse.
     let named: Option<PathBuf> = subjects.map(Path::to_path_buf).or_else(|| {
         let v: toml::Table = toml::from_str(&text).ok()?;
+        // Subjects listed inline take precedence over a named file.
+        if v.get("subjects").is_some() {
+            return None;
+        }
         let rel = v.get("plan")?.get("subjects")?.as_str()?.to_string();
         Some(plan.parent().unwrap_or(Path::new(".")).join(rel))
     });
