@@ -67,6 +67,27 @@ pub fn quota_limit(share: Dec, n: u32, rounding: QuotaRounding) -> u32 {
     v.clamp(0, i128::from(n)) as u32
 }
 
+/// Each grade's cumulative limit in a category of `n`, with the category's overrides.
+/// Quotas are cumulative: at most `limit(g')` subjects may hold `g'` or better, so a later
+/// grade's limit also bounds every better grade (优秀 without a quota, then 良好 ≤ 30%).
+pub fn quota_limits(set: &GradeSet, overrides: &[(u32, Dec)], n: u32) -> Vec<Option<u32>> {
+    let mut limits: Vec<Option<u32>> = set
+        .grades
+        .iter()
+        .enumerate()
+        .map(|(g, grade)| {
+            let share = overrides.iter().find(|(og, _)| *og as usize == g).map(|(_, s)| *s).or(grade.quota);
+            share.map(|s| quota_limit(s, n, set.rounding))
+        })
+        .collect();
+    for g in (0..limits.len().saturating_sub(1)).rev() {
+        if let Some(next) = limits[g + 1] {
+            limits[g] = Some(limits[g].map_or(next, |l| l.min(next)));
+        }
+    }
+    limits
+}
+
 fn score_key(e: &Entry, by_extra: bool) -> (i64, i64) {
     (e.cents, if by_extra { e.extra_cents } else { 0 })
 }
@@ -123,15 +144,7 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
         order[k].2 = tied;
     }
 
-    let limits: Vec<Option<u32>> = set
-        .grades
-        .iter()
-        .enumerate()
-        .map(|(g, grade)| {
-            let share = quota_overrides.iter().find(|(og, _)| *og as usize == g).map(|(_, s)| *s).or(grade.quota);
-            share.map(|s| quota_limit(s, n, set.rounding))
-        })
-        .collect();
+    let limits = quota_limits(set, quota_overrides, n);
     let last = set.grades.len() as u32 - 1;
     let min_cents = |g: u32| set.grades[g as usize].min_score.map(|m| min_score_cents(m));
 

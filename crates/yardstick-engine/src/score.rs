@@ -328,15 +328,7 @@ impl<'a> Scorer<'a> {
         let set = &self.model.grade_sets[cat.grade_set as usize];
         let placed = rank::rank_and_grade(&entries, set, &cat.quota_overrides);
         let n = members.len() as u32;
-        let quota_limits = set
-            .grades
-            .iter()
-            .enumerate()
-            .map(|(g, grade)| {
-                let share = cat.quota_overrides.iter().find(|(og, _)| *og as usize == g).map(|(_, s)| *s).or(grade.quota);
-                share.map(|s| rank::quota_limit(s, n, set.rounding))
-            })
-            .collect();
+        let quota_limits = rank::quota_limits(set, &cat.quota_overrides, n);
         let mut rows = Vec::with_capacity(placed.len());
         let mut meta: Vec<Option<(u32, Meta, bool)>> = meta.into_iter().map(Some).collect();
         for pl in placed {
@@ -711,7 +703,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             Method::Demotion { places } => {
                 let mut n = 0u32;
                 for e in &events {
-                    let count = u32::try_from(e.amount.mantissa()).unwrap_or(0);
+                    let count = u32::try_from(e.amount.mantissa().max(0)).unwrap_or(u32::MAX);
                     n = n.saturating_add(count.saturating_mul(*places));
                 }
                 if n > 0 {
@@ -777,8 +769,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                     let hit: i128 = f.answers.iter().map(|&a| answer_totals[a as usize]).sum();
                     // Counts are whole numbers; compare hit/all with the share exactly.
                     let ((an, ad), (bn, bd)) = (f.share.0.as_fraction(), f.share.1.as_fraction());
-                    let lhs = hit * bn * ad;
-                    let rhs = all_valid * an * bd;
+                    let lhs = num_bigint::BigInt::from(hit) * bn * ad;
+                    let rhs = num_bigint::BigInt::from(all_valid) * an * bd;
                     let fires = if f.above { lhs > rhs } else { lhs < rhs };
                     if fires && all_valid > 0 {
                         step!("flag: {} ({hit} / {all_valid})", f.message);

@@ -401,7 +401,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
                 last_quota = q;
             }
             let min_score = raw.min_score.as_ref().map(|m| cx.dec(&span, &format!("{field}.min_score"), m));
-            if g + 1 == gs.grades.len() && g > 0 && (quota.is_some() || min_score.is_some()) {
+            if g + 1 == gs.grades.len() && (quota.is_some() || min_score.is_some()) {
                 cx.at(
                     span.clone(),
                     field.clone(),
@@ -468,7 +468,16 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         for (g, q) in &c.quota_overrides {
             let q = cx.dec(&span, &format!("{path}.quota_overrides.{g}"), q);
             match grade_sets.get(grade_set as usize).and_then(|s| s.grades.iter().position(|x| &x.name == g)) {
-                Some(gi) => quota_overrides.push((gi as u32, q)),
+                Some(gi) => {
+                    let last = grade_sets[grade_set as usize].grades.len() - 1;
+                    if q.is_negative() || q > Dec::ONE || gi == last {
+                        cx.at(span.clone(), format!("{path}.quota_overrides.{g}"), Msg::new(
+                            "名额比例应在0到100%之间，且最后一个等次不能设名额",
+                            "a quota override must be between 0 and 100%, and the last grade can have none",
+                        ));
+                    }
+                    quota_overrides.push((gi as u32, q))
+                }
                 None => cx.at(span.clone(), format!("{path}.quota_overrides"), unknown_msg("等次", "grade", g)),
             }
         }
