@@ -479,6 +479,8 @@ impl<'s, 'a> Cx<'s, 'a> {
             let mut composed = N::from_int(0);
             for (ci, comp) in agg.components.iter().enumerate() {
                 let share = N::from_dec(comp.share);
+                // The texts are for explanations only: build them only when tracing.
+                let tracing = trace.is_some();
                 let (value, what) = match &comp.source {
                     ComponentSource::Parts(level) => {
                         let mut sum = 0i64;
@@ -488,7 +490,9 @@ impl<'s, 'a> Cx<'s, 'a> {
                             if let Some(row) = part.row(s) {
                                 sum += row.cents;
                                 count += 1;
-                                shown.push(crate::dec::format_cents(row.cents));
+                                if tracing {
+                                    shown.push(crate::dec::format_cents(row.cents));
+                                }
                             }
                         }
                         let mean = if count == 0 {
@@ -496,7 +500,7 @@ impl<'s, 'a> Cx<'s, 'a> {
                         } else {
                             N::from_int(sum).div(&N::from_int(count * 100))?
                         };
-                        let what = format!("mean({}: {}) = {}", level.key(), shown.join(", "), mean.display(4));
+                        let what = if tracing { format!("mean({}: {}) = {}", level.key(), shown.join(", "), mean.display(4)) } else { String::new() };
                         (mean, what)
                     }
                     ComponentSource::Indicator(key) => {
@@ -504,7 +508,7 @@ impl<'s, 'a> Cx<'s, 'a> {
                         let Some(v) = v else {
                             return Err(Stop::Missing(self.indicator_index(key), "value".into()));
                         };
-                        let what = format!("{key} = {}", v.display(4));
+                        let what = if tracing { format!("{key} = {}", v.display(4)) } else { String::new() };
                         (v, what)
                     }
                 };

@@ -186,7 +186,8 @@ impl<'m> DataLoader<'m> {
                 }
             }
             let line = first_line + rec.position().map_or(line_in_chunk, |p| p.line() as usize) - 1;
-            if rec.iter().all(|f| f.trim().is_empty()) {
+            // A blank row: all fields empty or spaces (the first visible character ends the check).
+            if rec.as_slice().chars().all(char::is_whitespace) {
                 continue;
             }
             let get = |i: usize| rec.get(i).map(str::trim).unwrap_or("");
@@ -238,7 +239,8 @@ impl<'m> DataLoader<'m> {
                 continue;
             };
             let itext = get(h.indicator);
-            let b = builder.get_or_insert_with(|| self.builder(period)).clone();
+            // Borrowed, not cloned: an Arc clone and drop per row is two contended atomics.
+            let b: &PeriodDataBuilder = builder.get_or_insert_with(|| self.builder(period));
 
             // Area-level inputs of the dynamic coefficient.
             if self.model.subjects[subject as usize].kind == SubjectKind::Area {
@@ -279,7 +281,13 @@ impl<'m> DataLoader<'m> {
                 ));
                 continue;
             }
-            if !self.model.applies(version as u32, indicator, subject, period) {
+            // The period's layout already knows which indicators are in force for each
+            // category; only differentiated plans need the subject-by-subject check.
+            let applies = self.model.subjects[subject as usize]
+                .category
+                .and_then(|c| b.layout().find(c, indicator))
+                .is_some_and(|li| !li.per_subject || self.model.applies_ignoring_period(version as u32, indicator, subject));
+            if !applies {
                 self.problem(file, line, Some("indicator"), Msg::new(
                     format!("指标“{itext}”在 {period} 不适用于“{stext}”"),
                     format!("indicator '{itext}' does not apply to '{stext}' in {period}"),
@@ -300,7 +308,7 @@ impl<'m> DataLoader<'m> {
             }
 
             if ind.method.is_event() {
-                self.event(file, line, h, &rec, &b, period, subject, indicator, ind);
+                self.event(file, line, h, &rec, b, period, subject, indicator, ind);
                 continue;
             }
             for &(col, slot) in &sl.present {
@@ -328,9 +336,10 @@ impl<'m> DataLoader<'m> {
     }
 
     fn value(&self, method: &Method, subject: u32, field: &str, raw: &str) -> Result<Dec, Msg> {
+        // Only an assigned grade needs the grade names; do not build them for every number.
         let grade_names = match self.model.subjects[subject as usize].category {
-            Some(c) => self.model.grade_names(self.model.categories[c as usize].grade_set),
-            None => Vec::new(),
+            Some(c) if matches!(method, Method::AssignedGrade) => self.model.grade_names(self.model.categories[c as usize].grade_set),
+            _ => Vec::new(),
         };
         if let Some(labels) = method.text_labels(&grade_names) {
             return labels

@@ -1144,6 +1144,31 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
 fn check_weights(cx: &mut Ctx<'_>, versions: &[PlanVersion], categories: &[Category], subjects: &[yardstick_engine::model::Subject], year: u16) {
     // Totals are checked per version, per month level, for each distinct set of modules in force,
     // per category, and again for every subject with a differentiated indicator.
+    // Per category: how many members, and which members have differentiated indicators
+    // in some version (in subject order). Computed once: scanning every subject for every
+    // category is quadratic (3,000 categories × 300,000 subjects).
+    let mut members = vec![0u32; categories.len()];
+    for s in subjects {
+        if let Some(c) = s.category {
+            members[c as usize] += 1;
+        }
+    }
+    let mut differentiated: Vec<Vec<u32>> = vec![Vec::new(); categories.len()];
+    for ver in versions {
+        for ind in &ver.indicators {
+            if let Scope::Subjects { subjects: named, .. } = &ind.scope {
+                for &si in named {
+                    if let Some(c) = subjects.get(si as usize).and_then(|s| s.category) {
+                        differentiated[c as usize].push(si);
+                    }
+                }
+            }
+        }
+    }
+    for d in &mut differentiated {
+        d.sort_unstable();
+        d.dedup();
+    }
     for (k, ver) in versions.iter().enumerate() {
         // Only the months this version is in force for: modules may start later.
         let until = versions.get(k + 1).map_or(13, |next| next.from.index);
@@ -1172,7 +1197,7 @@ fn check_weights(cx: &mut Ctx<'_>, versions: &[PlanVersion], categories: &[Categ
                         sum = add(sum, ind.weight_for(c));
                     }
                 }
-                let has_members = subjects.iter().any(|s| s.category == Some(c));
+                let has_members = members[c as usize] > 0;
                 let has_weighted = ver.indicators.iter().any(|i| in_force(i));
                 if has_members && has_weighted && sum != cat.total {
                     cx.at(None, format!("categories[{c}] ({}) / {}", cat.key, ver.key), Msg::new(
@@ -1181,11 +1206,8 @@ fn check_weights(cx: &mut Ctx<'_>, versions: &[PlanVersion], categories: &[Categ
                     ));
                 }
                 // Subjects with differentiated indicators.
-                for (si, s) in subjects.iter().enumerate() {
-                    if s.category != Some(c) {
-                        continue;
-                    }
-                    let si = si as u32;
+                for &si in &differentiated[c as usize] {
+                    let s = &subjects[si as usize];
                     let specific: Vec<&Indicator> = ver.indicators.iter().filter(|i| in_force(i) && matches!(&i.scope, Scope::Subjects { subjects, .. } if subjects.contains(&si))).collect();
                     if specific.is_empty() {
                         continue;

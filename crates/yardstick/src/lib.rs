@@ -3,5 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bench;
+pub mod r#gen;
 pub mod load;
 pub mod render;

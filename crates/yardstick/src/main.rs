@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use yardstick::r#gen::Scale;
 use yardstick::load::{self, Project};
-use yardstick::render;
+use yardstick::{bench, render};
 use yardstick_engine::{Period, Scorer};
 use yardstick_formats::{Lang, Problem};
 
@@ -78,6 +79,35 @@ enum Command {
         #[arg(long)]
         subjects: Option<PathBuf>,
     },
+    /// Write a synthetic plan and data set: plan.toml, subjects.csv, data-2026-01.csv …
+    Gen {
+        /// county (≈100 units), province (10,000) or country (300,000).
+        #[arg(long, value_enum)]
+        scale: Scale,
+        /// The directory to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many months of data, from January.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(1..=12))]
+        months: u8,
+    },
+    /// Generate a synthetic data set in memory and time scoring, explaining and a full year.
+    Bench {
+        #[arg(long, value_enum)]
+        scale: Scale,
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(1..=12))]
+        months: u8,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many times the one-month score is repeated (each on a fresh scorer).
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// How many times the full year is scored (each on a fresh scorer).
+        #[arg(long, default_value_t = 1)]
+        year_runs: u32,
+    },
 }
 
 fn report(problems: &[Problem], lang: Lang) -> ExitCode {
@@ -100,6 +130,44 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = cli.lang;
     match cli.command {
+        Command::Gen { scale, out, seed, months } => {
+            let t = std::time::Instant::now();
+            let syn = yardstick::r#gen::Synthetic::new(scale, seed, months);
+            match syn.write_files(&out) {
+                Ok(files) => {
+                    let total: u64 = files.iter().map(|(_, n)| n).sum();
+                    let mut text = String::new();
+                    for (path, size) in &files {
+                        text.push_str(&format!("{:>14}  {}\n", size, path.display()));
+                    }
+                    text.push_str(&format!(
+                        "{} units in {} categories, {} month(s): {:.1} MB in {:.2} s\n",
+                        syn.unit_count(),
+                        syn.category_count(),
+                        months,
+                        total as f64 / 1e6,
+                        t.elapsed().as_secs_f64()
+                    ));
+                    // A closed pipe (`| head`) is not an error worth a panic.
+                    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Bench { scale, months, seed, runs, year_runs } => match bench::run(&bench::Options { scale, months, seed, runs, year_runs }) {
+            Ok(report) => {
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e:#}");
+                ExitCode::from(1)
+            }
+        },
         Command::CheckPlan { plan, subjects } => match load::load_model(&plan, subjects.as_deref()) {
             Ok(m) => {
                 let n: usize = m.versions.iter().map(|v| v.indicators.len()).sum();
