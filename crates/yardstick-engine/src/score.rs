@@ -153,6 +153,36 @@ struct Outcome<N> {
     flags: Vec<String>,
 }
 
+/// A column kernel: one method with its constants as intervals.
+enum Kernel {
+    Completion { lo: Interval, hi: Interval },
+    Control { hi: Interval },
+    Blended { lo: Interval, hi: Interval, ts: Interval, gs: Interval },
+    Direct,
+    Qualitative(Vec<Interval>),
+    Constant(Interval),
+}
+
+impl Kernel {
+    /// The same operations as [`Cx::indicator`] performs for these methods.
+    #[inline]
+    fn eval(&self, w: &Interval, v: &[Dec]) -> Result<Interval, Fail> {
+        let zero = Interval::from_int(0);
+        Ok(match self {
+            Kernel::Completion { lo, hi } => w.mul(&Interval::ratio(v[0], v[1])?.clamp(lo, hi)?),
+            Kernel::Control { hi } => w.mul(&Interval::from_int(2).sub(&Interval::ratio(v[0], v[1])?).clamp(&zero, hi)?),
+            Kernel::Blended { lo, hi, ts, gs } => {
+                let tc = Interval::ratio(v[0], v[1])?.clamp(lo, hi)?;
+                let gc = Interval::ratio(v[2], v[3])?.clamp(lo, hi)?;
+                w.mul(&ts.mul(&tc).add(&gs.mul(&gc)))
+            }
+            Kernel::Direct => Interval::from_dec(v[0]),
+            Kernel::Qualitative(shares) => shares[(v[0].mantissa() as usize).min(shares.len() - 1)],
+            Kernel::Constant(c) => *c,
+        })
+    }
+}
+
 /// Peer information for rank-based points: each member's rank by value, and the best value.
 struct Peer {
     ranks: Vec<u32>,
@@ -223,7 +253,7 @@ impl<'a> Scorer<'a> {
         let cx = Cx::new(self, p, version, c, &data, &parts);
         let pos = self.roster.position[subject as usize];
         let mut trace = ScoreTrace::default();
-        cx.subject::<Exact>(pos, subject, Some(&mut trace)).map_err(|stop| vec![cx.error(subject, stop)])?;
+        cx.subject::<Exact>(pos, subject, Some(&mut trace), None).map_err(|stop| vec![cx.error(subject, stop)])?;
         Ok(trace)
     }
 
@@ -284,9 +314,29 @@ impl<'a> Scorer<'a> {
         let mut entries = Vec::with_capacity(members.len());
         let mut meta = Vec::with_capacity(members.len());
         let mut errors = Vec::new();
+        // Months: the common numeric methods are summed column by column first.
+        let (handled, column_totals) = if p.level == Level::Month { cx.columns() } else { (Vec::new(), Vec::new()) };
+        let all_handled = !handled.is_empty() && handled.iter().all(|h| *h);
+        let dynamic = cx.dynamic_interval();
         for (pos, &s) in members.iter().enumerate() {
             let pos = pos as u32;
-            let fast = cx.subject::<Interval>(pos, s, None).and_then(|o| {
+            // Every indicator summed in columns: only the coefficients remain.
+            if all_handled {
+                if let (Some(Some(total)), Some(coef)) = (column_totals.get(pos as usize), cx.coefficient_interval(s, &dynamic)) {
+                    let final_value = coef.map_or(*total, |c| total.mul(&c));
+                    if let Ok(cents) = final_value.round_cents() {
+                        entries.push(Entry { cents, extra_cents: 0, vetoed: false, demote: 0, assigned_grade: None });
+                        meta.push((s, Meta { veto: None, demote: 0, assigned: None, flags: Vec::new() }, false));
+                        continue;
+                    }
+                }
+            }
+            let done = match column_totals.get(pos as usize) {
+                Some(Some(t)) => Some((&handled[..], *t)),
+                // Undecided or missing in a column: this subject takes the whole general path.
+                Some(None) | None => None,
+            };
+            let fast = cx.subject::<Interval>(pos, s, None, done).and_then(|o| {
                 let cents = o.final_value.round_cents()?;
                 let extra = o.extra.round_cents()?;
                 Ok((o, cents, extra))
@@ -294,7 +344,7 @@ impl<'a> Scorer<'a> {
             let (o, cents, extra, exact) = match fast {
                 Ok((o, cents, extra)) => (into_meta(o), cents, extra, false),
                 Err(Stop::Fail(Fail::Uncertain, _)) => {
-                    let exact = cx.subject::<Exact>(pos, s, None).and_then(|o| {
+                    let exact = cx.subject::<Exact>(pos, s, None, None).and_then(|o| {
                         let cents = o.final_value.round_cents().map_err(|f| Stop::Fail(f, None))?;
                         let extra = o.extra.round_cents().map_err(|f| Stop::Fail(f, None))?;
                         Ok((o, cents, extra))
@@ -410,6 +460,106 @@ impl<'s, 'a> Cx<'s, 'a> {
         Cx { sc, p, version, ver, c, data, parts, peers }
     }
 
+    /// Sums, for every member, the points of the laid indicators whose method is a plain
+    /// function of the member's own numeric fields, one indicator at a time with its
+    /// constants computed once; occurrence-type indicators are summed for members that
+    /// have no occurrence at all this period. Returns which laid indicators were summed,
+    /// and per member the interval total, or `None` where a value was missing, a decision
+    /// uncertain or an occurrence recorded (that member then takes the general path, which
+    /// reports, decides or applies it).
+    fn columns(&self) -> (Vec<bool>, Vec<Option<Interval>>) {
+        let laid = &self.data.layout.indicators[self.c as usize];
+        let members = &self.sc.roster.members[self.c as usize];
+        let mut handled = vec![false; laid.len()];
+        let mut totals: Vec<Option<Interval>> = vec![Some(Interval::from_int(0)); members.len()];
+        let mut has_events = vec![false; members.len()];
+        if !self.data.events().is_empty() {
+            for (pos, &s) in members.iter().enumerate() {
+                has_events[pos] = !self.data.events_of(s).is_empty();
+            }
+        }
+        let d = Interval::from_dec;
+        let zero = Interval::from_int(0);
+        for (k, li) in laid.iter().enumerate() {
+            let ind = &self.ver.indicators[li.indicator as usize];
+            if li.per_subject {
+                continue;
+            }
+            let w = d(ind.weight_for(self.c));
+            let kernel = match &ind.method {
+                Method::Completion { floor, cap } => Kernel::Completion { lo: d(*floor), hi: d(*cap) },
+                Method::Control { max_ratio } => Kernel::Control { hi: d(*max_ratio) },
+                Method::Blended { total_share, growth_share, floor, cap } => {
+                    Kernel::Blended { lo: d(*floor), hi: d(*cap), ts: d(*total_share), gs: d(*growth_share) }
+                }
+                Method::Direct => Kernel::Direct,
+                Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
+                // Without occurrences: full marks for a deduction from full marks, else nothing.
+                Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
+                Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
+                _ => continue,
+            };
+            let events = ind.method.is_event();
+            let amplify = ind.amplify.as_ref().map(|a| (d(a.bonus_factor), d(a.penalty_factor), d(a.penalty_below).mul(&w)));
+            handled[k] = true;
+            let fields = li.fields as usize;
+            let mut v = [Dec::ZERO; 4];
+            for (pos, total) in totals.iter_mut().enumerate() {
+                let Some(t) = total else { continue };
+                if events && has_events[pos] {
+                    *total = None;
+                    continue;
+                }
+                let mut present = true;
+                for (f, slot) in v.iter_mut().enumerate().take(fields) {
+                    match self.data.cell(self.c, pos as u32, li, f as u32) {
+                        Some(x) => *slot = x,
+                        None => present = false,
+                    }
+                }
+                let points = if present { kernel.eval(&w, &v[..fields]) } else { Err(Fail::Uncertain) };
+                let points = points.and_then(|base| match &amplify {
+                    None => Ok(base),
+                    Some((bf, pf, threshold)) => {
+                        let bonus = bf.mul(&base.sub(&w).max(&zero)?);
+                        let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
+                        Ok(base.add(&bonus).sub(&penalty))
+                    }
+                });
+                *total = points.ok().map(|p| t.add(&p));
+            }
+        }
+        (handled, totals)
+    }
+
+    /// The coefficient factor of a subject as an interval, when it can be had without
+    /// problems (otherwise the general path reports them); `Some(None)` means no coefficient.
+    fn coefficient_interval(&self, s: u32, dynamic: &Option<Option<Interval>>) -> Option<Option<Interval>> {
+        let model = self.sc.model;
+        if !(model.categories[self.c as usize].coefficients && self.p.level == Level::Month) {
+            return Some(None);
+        }
+        let coef = &model.coefficients;
+        let mut factor = Interval::from_int(1);
+        if !coef.static_levels.is_empty() {
+            let level = model.subjects[s as usize].static_level?;
+            factor = factor.mul(&Interval::from_dec(*coef.static_levels.get(usize::from(level).wrapping_sub(1))?));
+        }
+        if coef.dynamic.is_some() {
+            factor = factor.mul(&(*dynamic)??);
+        }
+        Some(Some(factor))
+    }
+
+    /// The dynamic coefficient of this period as an interval: `None` if there is none,
+    /// `Some(None)` if it cannot be had as an interval (missing input, uncertain).
+    fn dynamic_interval(&self) -> Option<Option<Interval>> {
+        let coef = &self.sc.model.coefficients;
+        let f = coef.dynamic.as_ref()?;
+        let vars: Option<Vec<Interval>> = (0..coef.area_inputs.len()).map(|i| self.data.area.get(i).copied().flatten().map(Interval::from_dec)).collect();
+        Some(vars.and_then(|v| f.eval(&v).ok()))
+    }
+
     fn error(&self, s: u32, stop: Stop) -> ScoreError {
         let (indicator, kind) = match stop {
             Stop::MissingArea(input) => (None, ScoreErrorKind::MissingAreaInput { input }),
@@ -421,9 +571,14 @@ impl<'s, 'a> Cx<'s, 'a> {
         ScoreError { period: self.p, subject: Some(s), indicator, kind }
     }
 
-    fn subject<N: Num>(&self, pos: u32, s: u32, mut trace: Option<&mut ScoreTrace>) -> Result<Outcome<N>, Stop> {
+    /// Scores one subject. `done`, if given, lists the laid indicators already summed
+    /// column by column (see [`Cx::columns`]) and their total, which this adds to.
+    fn subject<N: Num>(&self, pos: u32, s: u32, mut trace: Option<&mut ScoreTrace>, done: Option<(&[bool], N)>) -> Result<Outcome<N>, Stop> {
         let model = self.sc.model;
-        let mut total = N::from_int(0);
+        let (handled, mut total) = match done {
+            Some((h, t)) => (h, t),
+            None => (&[][..], N::from_int(0)),
+        };
         let mut extra = N::from_int(0);
         let mut veto: Option<VetoMark> = None;
         let mut demote = 0u32;
@@ -448,6 +603,9 @@ impl<'s, 'a> Cx<'s, 'a> {
         let mut component_points: Vec<(usize, N)> = Vec::new();
 
         for (k, li) in laid_list.iter().enumerate() {
+            if handled.get(k).copied().unwrap_or(false) {
+                continue;
+            }
             if li.per_subject && !model.applies_ignoring_period(self.version, li.indicator, s) {
                 continue;
             }
@@ -645,7 +803,7 @@ impl<'s, 'a> Cx<'s, 'a> {
         if let Some(t) = t.as_deref_mut() {
             t.events = events.iter().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
         }
-        let ratio = |a: Dec, b: Dec| N::from_dec(a).div(&N::from_dec(b)).map_err(fail);
+        let ratio = |a: Dec, b: Dec| N::ratio(a, b).map_err(fail);
 
         let base: N = match &ind.method {
             Method::Completion { floor, cap } => {
