@@ -32,7 +32,7 @@ pub enum GradeReason {
     /// Admitted: the cumulative count including its tie group stayed within the quota.
     Admitted { cumulative: u32, limit: Option<u32> },
     /// Better grades were passed over: (grade, why) for each.
-    PassedOver { skipped: Vec<(u32, Skip)>, cumulative: u32, limit: Option<u32> },
+    PassedOver { skipped: Box<[(u32, Skip)]>, cumulative: u32, limit: Option<u32> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,7 +192,7 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
             } else if skipped.is_empty() {
                 (grade, GradeReason::Admitted { cumulative, limit: limits[grade as usize] })
             } else {
-                (grade, GradeReason::PassedOver { skipped: skipped.clone(), cumulative, limit: limits[grade as usize] })
+                (grade, GradeReason::PassedOver { skipped: skipped.clone().into_boxed_slice(), cumulative, limit: limits[grade as usize] })
             };
             out.push(Placed { entry: i, rank, original_rank: original[i], tied, grade: g, reason });
         }
@@ -251,7 +251,7 @@ mod tests {
             got,
             [(0, 1, false, 0), (1, 2, true, 1), (2, 2, true, 1), (4, 4, true, 1), (5, 4, true, 1), (6, 6, false, 2), (3, 7, false, 2), (7, 8, false, 2)]
         );
-        assert_eq!(placed[1].reason, GradeReason::PassedOver { skipped: vec![(0, Skip::Quota { would_be: 3, limit: 2 })], cumulative: 3, limit: Some(5) });
+        assert_eq!(placed[1].reason, GradeReason::PassedOver { skipped: vec![(0, Skip::Quota { would_be: 3, limit: 2 })].into(), cumulative: 3, limit: Some(5) });
     }
 
     #[test]

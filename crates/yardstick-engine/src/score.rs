@@ -61,7 +61,7 @@ pub struct Row {
     pub demoted: u32,
     /// Whether the interval path was inconclusive and the exact path decided.
     pub exact_fallback: bool,
-    pub flags: Vec<String>,
+    pub flags: Box<[String]>,
 }
 
 #[derive(Clone, Debug)]
@@ -396,7 +396,7 @@ impl<'a> Scorer<'a> {
                 veto: m.veto,
                 demoted: m.demote,
                 exact_fallback: exact,
-                flags: m.flags,
+                flags: m.flags.into_boxed_slice(),
             });
         }
         Ok(CategoryResult { category: c, size: n, quota_limits, rows })

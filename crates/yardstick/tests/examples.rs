@@ -140,7 +140,7 @@ fn example_f_democratic_evaluation() {
     let scorer = Scorer::new(&p.model, p.roster.clone(), &p.data);
     let r = scorer.score(Period::parse("2026-12").unwrap()).unwrap();
     assert!(r.row(0).unwrap().flags.is_empty());
-    assert_eq!(r.row(1).unwrap().flags, ["优秀和称职票不足三分之二 (27/48)"]);
+    assert_eq!(&r.row(1).unwrap().flags[..], ["优秀和称职票不足三分之二 (27/48)"]);
 }
 
 #[test]
