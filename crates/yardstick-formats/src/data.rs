@@ -104,12 +104,13 @@ impl<'m> DataLoader<'m> {
         let body = &text.as_bytes()[header_end..];
         let slots = self.slots(&header);
         // Quoted fields may hide newlines, so only unquoted text is split into chunks.
-        let chunks: Vec<(usize, &[u8])> = if memchr::memchr(b'"', body).is_some() || body.len() < (1 << 20) {
+        let quoted = memchr::memchr(b'"', body).is_some();
+        let chunks: Vec<(usize, &[u8])> = if quoted || body.len() < (1 << 20) {
             vec![(2, body)]
         } else {
             split_lines(body, rayon::current_num_threads() * 8, 2)
         };
-        chunks.par_iter().for_each(|(first_line, chunk)| self.parse_chunk(file, &header, &slots, chunk, *first_line));
+        chunks.par_iter().for_each(|(first_line, chunk)| self.parse_chunk(file, &header, &slots, chunk, *first_line, quoted));
     }
 
     fn header(&self, file: &str, line: &str) -> Option<Header> {
@@ -164,28 +165,46 @@ impl<'m> DataLoader<'m> {
             .collect()
     }
 
-    fn parse_chunk(&self, file: &str, h: &Header, slots: &[Vec<Slots>], chunk: &[u8], first_line: usize) {
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(chunk);
+    fn parse_chunk(&self, file: &str, h: &Header, slots: &[Vec<Slots>], chunk: &[u8], first_line: usize, quoted: bool) {
+        // Text without quotes is split by hand (a field is what lies between commas); the
+        // CSV reader handles quotes, and reports rows that are not UTF-8.
+        let mut source = match (quoted, std::str::from_utf8(chunk)) {
+            (false, Ok(text)) => Source::Plain { lines: text.split('\n'), next: 0 },
+            _ => Source::Csv(csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(chunk)),
+        };
         let mut rec = csv::StringRecord::new();
         let mut last_period: Option<(String, Option<Period>)> = None;
         let mut builder: Option<Arc<PeriodDataBuilder>> = None;
         let mut last_subject: Option<(String, u32)> = None;
         loop {
-            let line_in_chunk = rdr.position().line() as usize;
-            match rdr.read_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = first_line + line_in_chunk - 1;
-                    let msg = match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => Msg::new("此行不是 UTF-8 编码的文本", "this row is not UTF-8 text"),
-                        _ => Msg::new(format!("无法读取此行：{e}"), format!("cannot read this row: {e}")),
-                    };
-                    self.problem(file, line, None, msg);
-                    continue;
+            let line = match &mut source {
+                Source::Plain { lines, next } => {
+                    let Some(l) = lines.next() else { break };
+                    *next += 1;
+                    rec.clear();
+                    for f in l.strip_suffix('\r').unwrap_or(l).split(',') {
+                        rec.push_field(f);
+                    }
+                    first_line + *next - 1
                 }
-            }
-            let line = first_line + rec.position().map_or(line_in_chunk, |p| p.line() as usize) - 1;
+                Source::Csv(rdr) => {
+                    let line_in_chunk = rdr.position().line() as usize;
+                    match rdr.read_record(&mut rec) {
+                        Ok(false) => break,
+                        Ok(true) => {}
+                        Err(e) => {
+                            let line = first_line + line_in_chunk - 1;
+                            let msg = match e.kind() {
+                                csv::ErrorKind::Utf8 { .. } => Msg::new("此行不是 UTF-8 编码的文本", "this row is not UTF-8 text"),
+                                _ => Msg::new(format!("无法读取此行：{e}"), format!("cannot read this row: {e}")),
+                            };
+                            self.problem(file, line, None, msg);
+                            continue;
+                        }
+                    }
+                    first_line + rec.position().map_or(line_in_chunk, |p| p.line() as usize) - 1
+                }
+            };
             // A blank row: all fields empty or spaces (the first visible character ends the check).
             if rec.as_slice().chars().all(char::is_whitespace) {
                 continue;
@@ -446,6 +465,12 @@ impl<'m> DataLoader<'m> {
         }
         Ok(ds)
     }
+}
+
+/// Where a chunk's rows come from.
+enum Source<'a> {
+    Plain { lines: std::str::Split<'a, char>, next: usize },
+    Csv(csv::Reader<&'a [u8]>),
 }
 
 fn dup_msg() -> Msg {
