@@ -426,7 +426,9 @@ struct Cx<'s, 'a> {
     ver: &'a PlanVersion,
     c: u32,
     data: &'s PeriodData,
-    parts: &'s [Arc<PeriodResult>],
+    /// For each part within this period: its period and this category's rows by member position
+    /// (gathered once, reading the part's rows in order rather than one lookup per subject).
+    part_rows: Vec<(Period, Vec<Option<&'s Row>>)>,
     peers: Vec<Option<Peer>>,
 }
 
@@ -457,7 +459,21 @@ impl<'s, 'a> Cx<'s, 'a> {
                 _ => None,
             })
             .collect();
-        Cx { sc, p, version, ver, c, data, parts, peers }
+        let n = members.len();
+        let part_rows = parts
+            .iter()
+            .filter(|r| p.contains(r.period) && r.period != p)
+            .map(|r| {
+                let mut by_pos: Vec<Option<&Row>> = vec![None; n];
+                if let Some(cat) = r.categories.get(c as usize) {
+                    for row in &cat.rows {
+                        by_pos[sc.roster.position[row.subject as usize] as usize] = Some(row);
+                    }
+                }
+                (r.period, by_pos)
+            })
+            .collect();
+        Cx { sc, p, version, ver, c, data, part_rows, peers }
     }
 
     /// Sums, for every member, the points of the laid indicators whose method is a plain
@@ -644,8 +660,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                         let mut sum = 0i64;
                         let mut count = 0i64;
                         let mut shown = Vec::new();
-                        for part in self.parts.iter().filter(|r| r.period.level == *level && self.p.contains(r.period)) {
-                            if let Some(row) = part.row(s) {
+                        for (_, rows) in self.part_rows.iter().filter(|(pp, _)| pp.level == *level) {
+                            if let Some(row) = rows[pos as usize] {
                                 sum += row.cents;
                                 count += 1;
                                 if tracing {
@@ -677,15 +693,15 @@ impl<'s, 'a> Cx<'s, 'a> {
                 composed = composed.add(&part);
             }
             if let Some(adj) = &agg.grade_adjust {
-                for part in self.parts.iter().filter(|r| r.period.level == adj.level && self.p.contains(r.period)) {
-                    let Some(row) = part.row(s) else { continue };
+                for (part_period, rows) in self.part_rows.iter().filter(|(pp, _)| pp.level == adj.level) {
+                    let Some(row) = rows[pos as usize] else { continue };
                     let set = model.categories[self.c as usize].grade_set;
                     let name = &model.grade_sets[set as usize].grades[row.grade as usize].name;
                     if let Some((_, pts)) = adj.points.iter().find(|(g, _)| g == name) {
                         composed = composed.add(&N::from_dec(*pts));
                         if let Some(tr) = trace.as_deref_mut() {
                             let sign = if pts.is_negative() { "" } else { "+" };
-                            tr.components.push(format!("{} {name}: {sign}{pts}", part.period));
+                            tr.components.push(format!("{part_period} {name}: {sign}{pts}"));
                         }
                     }
                 }
@@ -693,8 +709,8 @@ impl<'s, 'a> Cx<'s, 'a> {
             total = total.add(&composed);
             // Vetoes recorded in any month of this period with a year-wide scope carry over.
             if veto.is_none() {
-                for part in self.parts.iter().filter(|r| r.period.level == Level::Month && self.p.contains(r.period)) {
-                    if let Some(v) = part.row(s).and_then(|row| row.veto.as_ref()) {
+                for (_, rows) in self.part_rows.iter().filter(|(pp, _)| pp.level == Level::Month) {
+                    if let Some(v) = rows[pos as usize].and_then(|row| row.veto.as_ref()) {
                         if v.scope == VetoScope::Year {
                             veto = Some((**v).clone());
                             break;
