@@ -110,6 +110,11 @@ enum Command {
     },
 }
 
+/// Writes to standard output; a closed pipe (`yardstick score … | head`) is not worth a panic.
+fn emit(text: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+}
+
 fn report(problems: &[Problem], lang: Lang) -> ExitCode {
     eprintln!("{}", match lang {
         Lang::Zh => format!("发现 {} 个问题：", problems.len()),
@@ -148,8 +153,7 @@ fn main() -> ExitCode {
                         total as f64 / 1e6,
                         t.elapsed().as_secs_f64()
                     ));
-                    // A closed pipe (`| head`) is not an error worth a panic.
-                    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+                    emit(&text);
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -160,7 +164,7 @@ fn main() -> ExitCode {
         }
         Command::Bench { scale, months, seed, runs, year_runs } => match bench::run(&bench::Options { scale, months, seed, runs, year_runs }) {
             Ok(report) => {
-                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes());
+                emit(&report);
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -192,7 +196,7 @@ fn main() -> ExitCode {
                         Format::Json => serde_json::to_string_pretty(&render::result_json(&project.model, &r)).unwrap_or_default(),
                         Format::Csv => render::render_csv(&project.model, &r),
                     };
-                    println!("{out}");
+                    emit(&(out + "\n"));
                     ExitCode::SUCCESS
                 }
                 Err(e) => report(&load::score_problems(&project.model, &e), lang),
@@ -215,9 +219,9 @@ fn main() -> ExitCode {
             match result {
                 Ok((r, t)) => {
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&render::explain_json(&project.model, &r, s, &t)).unwrap_or_default());
+                        emit(&(serde_json::to_string_pretty(&render::explain_json(&project.model, &r, s, &t)).unwrap_or_default() + "\n"));
                     } else {
-                        print!("{}", render::render_explain(&project.model, &r, s, &t, lang));
+                        emit(&render::render_explain(&project.model, &r, s, &t, lang));
                     }
                     ExitCode::SUCCESS
                 }
