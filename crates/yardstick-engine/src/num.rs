@@ -199,7 +199,9 @@ impl Num for Interval {
     }
 
     /// One division of the integer mantissas, then one exact power of ten: two roundings
-    /// instead of four, each within half an ulp, so three ulps either side enclose the value.
+    /// instead of four. Together they err by at most 1.5 ulps of the result; four steps
+    /// either side enclose the value even where a step crosses a power of two (and the
+    /// steps below it are half as large).
     #[inline]
     fn ratio(a: Dec, b: Dec) -> Result<Self, Fail> {
         let (ma, mb) = (a.mantissa(), b.mantissa());
@@ -213,7 +215,7 @@ impl Num for Interval {
         if v == 0.0 {
             return Ok(Interval { lo: 0.0, hi: 0.0 });
         }
-        Ok(Interval { lo: down(down(down(v))), hi: up(up(up(v))) })
+        Ok(Interval { lo: down(down(down(down(v)))), hi: up(up(up(up(v)))) })
     }
 
     #[inline]
