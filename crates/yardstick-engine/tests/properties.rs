@@ -1293,3 +1293,23 @@ fn long_flat_formulas() {
             .unwrap();
     }
 }
+
+/// Mantissas anywhere up to 2^53 and scales 0–18: the range where `Interval::ratio` takes its
+/// one-division shortcut, including values that sit on a power of two.
+fn arb_wide_dec() -> impl Strategy<Value = Dec> {
+    prop_oneof![
+        (-(1i64 << 53) + 1..(1i64 << 53), 0u8..=18).prop_map(|(m, s)| Dec::new(m, s)),
+        (0u32..53, 0u8..=18, any::<bool>()).prop_map(|(e, s, neg)| Dec::new(if neg { -(1i64 << e) } else { 1i64 << e }, s)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(20_000))]
+
+    /// The shortcut for a ratio of two inputs always encloses the exact quotient.
+    #[test]
+    fn ratio_shortcut_encloses_the_exact_quotient(a in arb_wide_dec(), b in arb_wide_dec()) {
+        let reference = if b.is_zero() { None } else { Some(rat(a) / rat(b)) };
+        check_interval(&Interval::ratio(a, b), &reference, &format!("{a} / {b}"))?;
+    }
+}
