@@ -54,6 +54,16 @@ struct Inputs {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and report the first row changed or missing.
+    Verify {
+        /// sqlite://FILE or postgres://…
+        #[arg(long, env = "YARDSTICK_DATABASE_URL", default_value = "sqlite://data/yardstick.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Score, rank and grade every category for a period.
     Score {
@@ -78,6 +88,11 @@ enum Command {
         plan: PathBuf,
         #[arg(long)]
         subjects: Option<PathBuf>,
+    },
+    /// The audit log: check that no row was changed or deleted behind the system's back.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Write a synthetic plan and data set: plan.toml, subjects.csv, data-2026-01.csv …
     Gen {
@@ -113,6 +128,43 @@ enum Command {
 /// Writes to standard output; a closed pipe (`yardstick score … | head`) is not worth a panic.
 fn emit(text: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+}
+
+fn audit_verify(url: &str, lang: Lang) -> ExitCode {
+    use yardstick_storage::{AuditCheck, AuditProblem, Db};
+    let run = async {
+        let db = Db::connect(url).await?;
+        db.verify_audit().await
+    };
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(run),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    match result {
+        Ok(AuditCheck::Intact { rows, last_hash }) => {
+            emit(&match lang {
+                Lang::Zh => format!("审计日志完整：共 {rows} 条记录，末条哈希 {last_hash}\n"),
+                Lang::En => format!("the audit log is intact: {rows} rows, last hash {last_hash}\n"),
+            });
+            ExitCode::SUCCESS
+        }
+        Ok(AuditCheck::Broken { seq, problem }) => {
+            eprintln!("{}", match (lang, problem) {
+                (Lang::Zh, AuditProblem::Altered) => format!("审计日志第 {seq} 条记录被改动过：其内容与哈希不符"),
+                (Lang::En, AuditProblem::Altered) => format!("audit row {seq} was changed: its content no longer matches its hash"),
+                (Lang::Zh, AuditProblem::Missing { expected_seq }) => format!("审计日志在第 {seq} 条之前缺少记录（应为第 {expected_seq} 条）"),
+                (Lang::En, AuditProblem::Missing { expected_seq }) => format!("audit rows are missing before row {seq} (expected row {expected_seq})"),
+            });
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn report(problems: &[Problem], lang: Lang) -> ExitCode {
@@ -172,6 +224,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Audit { command: AuditCommand::Verify { database_url } } => audit_verify(&database_url, lang),
         Command::CheckPlan { plan, subjects } => match load::load_model(&plan, subjects.as_deref()) {
             Ok(m) => {
                 let n: usize = m.versions.iter().map(|v| v.indicators.len()).sum();

@@ -1,0 +1,305 @@
+//! Yardstick's storage: one `Db` over SQLite (the default, an embedded file) or PostgreSQL
+//! (large deployments), picked from the URL; each backend has its own migrations folder,
+//! run at connection. This first part holds the append-only, hash-chained audit log.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Row, Sqlite, Transaction};
+
+/// The hash that stands before the first row of the chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What went wrong in storage. Database errors are never swallowed.
+#[derive(Debug)]
+pub enum StorageError {
+    /// The URL names no backend we know.
+    BadUrl(String),
+    Database(sqlx::Error),
+    Migration(sqlx::migrate::MigrateError),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::BadUrl(u) => write!(f, "unsupported database URL '{u}' (use sqlite://FILE or postgres://…)"),
+            StorageError::Database(e) => write!(f, "database error: {e}"),
+            StorageError::Migration(e) => write!(f, "migration error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        StorageError::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StorageError::Migration(e)
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A connection pool to one backend.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A change to record: who did what to which thing, with its state before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAudit {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// A recorded change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What `verify_audit` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// The chain is whole: this many rows, ending in this hash.
+    Intact { rows: i64, last_hash: String },
+    /// The first row whose content no longer matches its hash, or that does not follow its predecessor.
+    Broken { seq: i64, problem: AuditProblem },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuditProblem {
+    /// The row's fields were changed: its hash no longer matches them.
+    Altered,
+    /// Rows are missing before this one (a gap in the sequence or a broken link).
+    Missing { expected_seq: i64 },
+}
+
+/// The hash of a row: SHA-256 over length-prefixed fields and the previous hash.
+pub fn entry_hash(prev_hash: &str, seq: i64, e: &NewAudit, before: Option<&str>, after: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    let mut field = |b: &[u8]| {
+        h.update((b.len() as u64).to_be_bytes());
+        h.update(b);
+    };
+    field(prev_hash.as_bytes());
+    field(&seq.to_be_bytes());
+    field(&e.at_ms.to_be_bytes());
+    field(e.actor.as_bytes());
+    field(e.action.as_bytes());
+    field(e.entity.as_bytes());
+    field(e.entity_id.as_bytes());
+    // Absent and empty are different: mark presence.
+    for v in [before, after] {
+        match v {
+            Some(s) => {
+                field(b"1");
+                field(s.as_bytes());
+            }
+            None => field(b"0"),
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Db {
+    /// Connects and runs the backend's migrations. `sqlite://path` (created if missing)
+    /// or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("sqlite:") {
+            // WAL with full synchronisation: an acknowledged write survives a killed process.
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Db::connect_postgres(opts).await
+        } else {
+            Err(StorageError::BadUrl(url.to_string()))
+        }
+    }
+
+    /// Connects to PostgreSQL with the given options (for example a `search_path`).
+    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db> {
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Appends a change to the audit log, linking it to the last row.
+    pub async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
+        let before = e.before.as_ref().map(|v| v.to_string());
+        let after = e.after.as_ref().map(|v| v.to_string());
+        match self {
+            Db::Sqlite(pool) => {
+                // BEGIN IMMEDIATE takes the write lock first, so two appends cannot both
+                // read the same last row.
+                let mut tx: Transaction<'_, Sqlite> = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+                let (seq, prev) = match last {
+                    Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+                    None => (1, GENESIS.to_string()),
+                };
+                let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
+                sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .bind(seq)
+                    .bind(e.at_ms)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.entity)
+                    .bind(&e.entity_id)
+                    .bind(&before)
+                    .bind(&after)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(entry(seq, e, before, after, prev, hash))
+            }
+            Db::Postgres(pool) => {
+                let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
+                // One writer at a time on the chain: a transaction-scoped advisory lock.
+                sqlx::query("SELECT pg_advisory_xact_lock(7261001)").execute(&mut *tx).await?;
+                let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+                let (seq, prev) = match last {
+                    Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+                    None => (1, GENESIS.to_string()),
+                };
+                let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
+                sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(seq)
+                    .bind(e.at_ms)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.entity)
+                    .bind(&e.entity_id)
+                    .bind(&before)
+                    .bind(&after)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(entry(seq, e, before, after, prev, hash))
+            }
+        }
+    }
+
+    /// All audit rows in order.
+    pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash FROM audit_log ORDER BY seq";
+        let rows = match self {
+            Db::Sqlite(pool) => sqlx::query(SQL).fetch_all(pool).await?.iter().map(row_sqlite).collect::<Result<Vec<_>, _>>()?,
+            Db::Postgres(pool) => sqlx::query(SQL).fetch_all(pool).await?.iter().map(row_pg).collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// Recomputes the chain and reports the first row changed or missing.
+    pub async fn verify_audit(&self) -> Result<AuditCheck> {
+        Ok(verify_chain(&self.audit_entries().await?))
+    }
+}
+
+/// Walks a chain of entries in sequence order.
+pub fn verify_chain(rows: &[AuditEntry]) -> AuditCheck {
+    let mut prev = GENESIS.to_string();
+    let mut expected = 1i64;
+    for r in rows {
+        if r.seq != expected || r.prev_hash != prev {
+            return AuditCheck::Broken { seq: r.seq, problem: AuditProblem::Missing { expected_seq: expected } };
+        }
+        let e = NewAudit {
+            at_ms: r.at_ms,
+            actor: r.actor.clone(),
+            action: r.action.clone(),
+            entity: r.entity.clone(),
+            entity_id: r.entity_id.clone(),
+            before: None,
+            after: None,
+        };
+        if entry_hash(&r.prev_hash, r.seq, &e, r.before_json.as_deref(), r.after_json.as_deref()) != r.hash {
+            return AuditCheck::Broken { seq: r.seq, problem: AuditProblem::Altered };
+        }
+        prev = r.hash.clone();
+        expected += 1;
+    }
+    AuditCheck::Intact { rows: expected - 1, last_hash: prev }
+}
+
+fn entry(seq: i64, e: &NewAudit, before: Option<String>, after: Option<String>, prev: String, hash: String) -> AuditEntry {
+    AuditEntry {
+        seq,
+        at_ms: e.at_ms,
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        entity: e.entity.clone(),
+        entity_id: e.entity_id.clone(),
+        before_json: before,
+        after_json: after,
+        prev_hash: prev,
+        hash,
+    }
+}
+
+/// Reads an audit row; the same columns on both backends.
+macro_rules! audit_row {
+    ($name:ident, $row:ty) => {
+        fn $name(r: &$row) -> Result<AuditEntry, sqlx::Error> {
+            Ok(AuditEntry {
+                seq: r.try_get("seq")?,
+                at_ms: r.try_get("at_ms")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                entity: r.try_get("entity")?,
+                entity_id: r.try_get("entity_id")?,
+                before_json: r.try_get("before_json")?,
+                after_json: r.try_get("after_json")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            })
+        }
+    };
+}
+
+audit_row!(row_sqlite, sqlx::sqlite::SqliteRow);
+audit_row!(row_pg, sqlx::postgres::PgRow);
