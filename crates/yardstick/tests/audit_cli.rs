@@ -1,0 +1,59 @@
+//! `yardstick audit verify` on a real SQLite file: intact, then a row changed behind the
+//! system's back, then a row deleted.
+
+use std::process::Command;
+
+use yardstick_storage::{Db, NewAudit};
+
+fn verify(url: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_yardstick")).args(["audit", "verify", "--database-url", url, "--lang", "en"]).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn audit_verify_finds_changes_and_deletions() {
+    let path = std::env::temp_dir().join(format!("yardstick_cli_audit_{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pool = rt.block_on(async {
+        let db = Db::connect(&url).await.unwrap();
+        for i in 1..=3 {
+            db.append_audit(&NewAudit {
+                at_ms: i,
+                actor: "admin".into(),
+                action: "create".into(),
+                entity: "unit".into(),
+                entity_id: format!("U{i}"),
+                before: None,
+                after: Some(serde_json::json!({ "name": format!("单位{i}") })),
+            })
+            .await
+            .unwrap();
+        }
+        match db {
+            Db::Sqlite(p) => p,
+            Db::Postgres(_) => unreachable!(),
+        }
+    });
+    let (code, text) = verify(&url);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("the audit log is intact: 3 rows"), "{text}");
+
+    rt.block_on(async {
+        for sql in ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete", "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    });
+    let (code, text) = verify(&url);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("audit row 2 was changed"), "{text}");
+
+    rt.block_on(async {
+        sqlx::query("UPDATE audit_log SET actor = 'admin' WHERE seq = 2").execute(&pool).await.unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq = 1").execute(&pool).await.unwrap();
+    });
+    let (code, text) = verify(&url);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("audit rows are missing before row 2 (expected row 1)"), "{text}");
+}
