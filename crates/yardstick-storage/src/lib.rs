@@ -4,6 +4,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+
+pub use accounts::{NewUser, Role};
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -22,6 +26,8 @@ pub enum StorageError {
     BadUrl(String),
     Database(sqlx::Error),
     Migration(sqlx::migrate::MigrateError),
+    /// A unique value is taken (for example a username).
+    Conflict(String),
 }
 
 impl fmt::Display for StorageError {
@@ -30,6 +36,7 @@ impl fmt::Display for StorageError {
             StorageError::BadUrl(u) => write!(f, "unsupported database URL '{u}' (use sqlite://FILE or postgres://…)"),
             StorageError::Database(e) => write!(f, "database error: {e}"),
             StorageError::Migration(e) => write!(f, "migration error: {e}"),
+            StorageError::Conflict(what) => write!(f, "{what} is already taken"),
         }
     }
 }
@@ -166,60 +173,96 @@ impl Db {
 
     /// Appends a change to the audit log, linking it to the last row.
     pub async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
-        let before = e.before.as_ref().map(|v| v.to_string());
-        let after = e.after.as_ref().map(|v| v.to_string());
         match self {
             Db::Sqlite(pool) => {
                 // BEGIN IMMEDIATE takes the write lock first, so two appends cannot both
                 // read the same last row.
                 let mut tx: Transaction<'_, Sqlite> = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
-                let (seq, prev) = match last {
-                    Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
-                    None => (1, GENESIS.to_string()),
-                };
-                let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
-                sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                    .bind(seq)
-                    .bind(e.at_ms)
-                    .bind(&e.actor)
-                    .bind(&e.action)
-                    .bind(&e.entity)
-                    .bind(&e.entity_id)
-                    .bind(&before)
-                    .bind(&after)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
+                let entry = append_sqlite(&mut tx, e).await?;
                 tx.commit().await?;
-                Ok(entry(seq, e, before, after, prev, hash))
+                Ok(entry)
             }
             Db::Postgres(pool) => {
                 let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
-                // One writer at a time on the chain: a transaction-scoped advisory lock.
-                sqlx::query("SELECT pg_advisory_xact_lock(7261001)").execute(&mut *tx).await?;
-                let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
-                let (seq, prev) = match last {
-                    Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
-                    None => (1, GENESIS.to_string()),
-                };
-                let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
-                sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(seq)
-                    .bind(e.at_ms)
-                    .bind(&e.actor)
-                    .bind(&e.action)
-                    .bind(&e.entity)
-                    .bind(&e.entity_id)
-                    .bind(&before)
-                    .bind(&after)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *tx)
-                    .await?;
+                let entry = append_pg(&mut tx, e).await?;
                 tx.commit().await?;
-                Ok(entry(seq, e, before, after, prev, hash))
+                Ok(entry)
+            }
+        }
+    }
+
+    /// Creates a user and records it in the audit log, in one transaction. The password
+    /// hash is never written to the log.
+    pub async fn create_user(&self, u: &NewUser, actor: &str, at_ms: i64) -> Result<i64> {
+        let audit = NewAudit {
+            at_ms,
+            actor: actor.to_string(),
+            action: "create".into(),
+            entity: "user".into(),
+            entity_id: u.username.clone(),
+            before: None,
+            after: Some(serde_json::json!({
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role.key(),
+                "unit": u.unit_key,
+            })),
+        };
+        let taken = |e: sqlx::Error| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict(format!("username '{}'", u.username)),
+            _ => StorageError::Database(e),
+        };
+        match self {
+            Db::Sqlite(pool) => {
+                let mut tx: Transaction<'_, Sqlite> = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let id: i64 = sqlx::query_scalar("INSERT INTO users (username, display_name, password_hash, role, unit_key, created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                    .bind(&u.username)
+                    .bind(&u.display_name)
+                    .bind(&u.password_hash)
+                    .bind(u.role.key())
+                    .bind(&u.unit_key)
+                    .bind(at_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(taken)?;
+                append_sqlite(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+            Db::Postgres(pool) => {
+                let mut tx: Transaction<'_, Postgres> = pool.begin().await?;
+                let id: i64 = sqlx::query_scalar("INSERT INTO users (username, display_name, password_hash, role, unit_key, created_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                    .bind(&u.username)
+                    .bind(&u.display_name)
+                    .bind(&u.password_hash)
+                    .bind(u.role.key())
+                    .bind(&u.unit_key)
+                    .bind(at_ms)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(taken)?;
+                append_pg(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+        }
+    }
+
+    /// The stored password hash and role of a user, for sign-in.
+    pub async fn user_credentials(&self, username: &str) -> Result<Option<(i64, String, Role)>> {
+        let row = match self {
+            Db::Sqlite(pool) => sqlx::query("SELECT id, password_hash, role FROM users WHERE username = ?").bind(username).fetch_optional(pool).await?.map(|r| {
+                Ok::<_, sqlx::Error>((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("password_hash")?, r.try_get::<String, _>("role")?))
+            }),
+            Db::Postgres(pool) => sqlx::query("SELECT id, password_hash, role FROM users WHERE username = $1").bind(username).fetch_optional(pool).await?.map(|r| {
+                Ok::<_, sqlx::Error>((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("password_hash")?, r.try_get::<String, _>("role")?))
+            }),
+        };
+        match row.transpose()? {
+            None => Ok(None),
+            Some((id, hash, role)) => {
+                let role = Role::parse(&role).ok_or_else(|| StorageError::Database(sqlx::Error::Decode(format!("unknown role '{role}'").into())))?;
+                Ok(Some((id, hash, role)))
             }
         }
     }
@@ -303,3 +346,57 @@ macro_rules! audit_row {
 
 audit_row!(row_sqlite, sqlx::sqlite::SqliteRow);
 audit_row!(row_pg, sqlx::postgres::PgRow);
+
+/// Appends inside an open SQLite transaction that holds the write lock.
+async fn append_sqlite(tx: &mut Transaction<'_, Sqlite>, e: &NewAudit) -> Result<AuditEntry> {
+    let before = e.before.as_ref().map(|v| v.to_string());
+    let after = e.after.as_ref().map(|v| v.to_string());
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+    let (seq, prev) = match last {
+        Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
+    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(seq)
+        .bind(e.at_ms)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(&e.entity_id)
+        .bind(&before)
+        .bind(&after)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(entry(seq, e, before, after, prev, hash))
+}
+
+/// Appends inside an open PostgreSQL transaction; one writer at a time on the chain
+/// (a transaction-scoped advisory lock).
+async fn append_pg(tx: &mut Transaction<'_, Postgres>, e: &NewAudit) -> Result<AuditEntry> {
+    let before = e.before.as_ref().map(|v| v.to_string());
+    let after = e.after.as_ref().map(|v| v.to_string());
+    sqlx::query("SELECT pg_advisory_xact_lock(7261001)").execute(&mut **tx).await?;
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+    let (seq, prev) = match last {
+        Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
+    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(seq)
+        .bind(e.at_ms)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(&e.entity_id)
+        .bind(&before)
+        .bind(&after)
+        .bind(&prev)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(entry(seq, e, before, after, prev, hash))
+}

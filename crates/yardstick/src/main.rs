@@ -54,6 +54,29 @@ struct Inputs {
 }
 
 #[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user. Without --password-stdin a random password is generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// admin, staff, reporter, unit_leader, department, expert, surveyor, viewer, auditor
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The unit a reporter, unit leader or department belongs to.
+        #[arg(long)]
+        unit: Option<String>,
+        /// The name shown in the UI (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, env = "YARDSTICK_DATABASE_URL", default_value = "sqlite://data/yardstick.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain and report the first row changed or missing.
     Verify {
@@ -88,6 +111,11 @@ enum Command {
         plan: PathBuf,
         #[arg(long)]
         subjects: Option<PathBuf>,
+    },
+    /// Accounts: create the first administrator (and other users) from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
     },
     /// The audit log: check that no row was changed or deleted behind the system's back.
     Audit {
@@ -128,6 +156,83 @@ enum Command {
 /// Writes to standard output; a closed pipe (`yardstick score … | head`) is not worth a panic.
 fn emit(text: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create_user(url: &str, username: &str, role: &str, unit: Option<String>, name: Option<String>, password_stdin: bool, lang: Lang) -> ExitCode {
+    use yardstick_storage::accounts::hash_password;
+    use yardstick_storage::{Db, NewUser, Role};
+    let fail = |zh: String, en: String| {
+        eprintln!("{}", lang.pick(&zh, &en));
+        ExitCode::from(1)
+    };
+    let Some(role) = Role::parse(role) else {
+        let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+        return fail(format!("角色“{role}”不存在（可用：{}）", keys.join("、")), format!("unknown role '{role}' (one of {})", keys.join(", ")));
+    };
+    if username.trim().is_empty() {
+        return fail("用户名不能为空".into(), "the username cannot be empty".into());
+    }
+    if role.needs_unit() != unit.is_some() {
+        return fail(
+            format!("角色“{}”{}", role.name_zh(), if role.needs_unit() { "须指定 --unit" } else { "不属于单位，不能指定 --unit" }),
+            format!("role '{}' {}", role.key(), if role.needs_unit() { "needs --unit" } else { "belongs to no unit: drop --unit" }),
+        );
+    }
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() || line.trim_end_matches(['\r', '\n']).len() < 8 {
+            return fail("请在标准输入的第一行给出至少8个字符的密码".into(), "give a password of at least 8 characters on the first line of standard input".into());
+        }
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        match random_password() {
+            Ok(p) => (p, true),
+            Err(e) => return fail(format!("无法生成随机密码：{e}"), format!("cannot generate a random password: {e}")),
+        }
+    };
+    let hash = match hash_password(&password) {
+        Ok(h) => h,
+        Err(e) => return fail(e.clone(), e),
+    };
+    let user = NewUser { username: username.to_string(), display_name: name.unwrap_or_else(|| username.to_string()), password_hash: hash, role, unit_key: unit };
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    let run = async {
+        if let Some(dir) = url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent()) {
+            if !dir.as_os_str().is_empty() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+        }
+        let db = Db::connect(url).await?;
+        db.create_user(&user, "command line", now_ms).await
+    };
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(run),
+        Err(e) => return fail(e.to_string(), e.to_string()),
+    };
+    match result {
+        Ok(id) => {
+            emit(&match lang {
+                Lang::Zh => format!("已创建用户 {username}（{}，编号 {id}）\n", role.name_zh()),
+                Lang::En => format!("created user {username} ({}, id {id})\n", role.key()),
+            });
+            if generated {
+                emit(&format!("{}{password}\n", lang.pick("初始密码（只显示这一次）：", "initial password (shown only once): ")));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(yardstick_storage::StorageError::Conflict(_)) => fail(format!("用户名“{username}”已被使用"), format!("the username '{username}' is already taken")),
+        Err(e) => fail(e.to_string(), e.to_string()),
+    }
+}
+
+/// 16 characters from the operating system's random source, without look-alike letters.
+fn random_password() -> std::io::Result<String> {
+    use std::io::Read;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect())
 }
 
 fn audit_verify(url: &str, lang: Lang) -> ExitCode {
@@ -225,6 +330,9 @@ fn main() -> ExitCode {
             }
         },
         Command::Audit { command: AuditCommand::Verify { database_url } } => audit_verify(&database_url, lang),
+        Command::Admin { command: AdminCommand::CreateUser { username, role, unit, name, password_stdin, database_url } } => {
+            create_user(&database_url, &username, &role, unit, name, password_stdin, lang)
+        }
         Command::CheckPlan { plan, subjects } => match load::load_model(&plan, subjects.as_deref()) {
             Ok(m) => {
                 let n: usize = m.versions.iter().map(|v| v.indicators.len()).sum();

@@ -57,3 +57,42 @@ fn audit_verify_finds_changes_and_deletions() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("audit rows are missing before row 2 (expected row 1)"), "{text}");
 }
+
+#[test]
+fn create_user_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("yardstick_cli_users_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}/y.db", dir.display());
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+            .args(args)
+            .args(["--database-url", &url, "--lang", "en"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (code, text) = run(&["admin", "create-user", "--username", "admin"], "");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("created user admin (admin, id 1)") && text.contains("initial password (shown only once): "), "{text}");
+    let (code, text) = run(&["admin", "create-user", "--username", "li", "--role", "reporter", "--unit", "U01", "--password-stdin"], "long enough\n");
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("initial password"), "{text}");
+    for (args, needle) in [
+        (&["admin", "create-user", "--username", "admin"][..], "the username 'admin' is already taken"),
+        (&["admin", "create-user", "--username", "x", "--role", "root"][..], "unknown role 'root'"),
+        (&["admin", "create-user", "--username", "x", "--role", "reporter"][..], "role 'reporter' needs --unit"),
+        (&["admin", "create-user", "--username", "y", "--password-stdin"][..], "at least 8 characters"),
+    ] {
+        let (code, text) = run(args, "short\n");
+        assert_eq!(code, 1, "{text}");
+        assert!(text.contains(needle), "missing «{needle}» in {text}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_yardstick")).args(["audit", "verify", "--database-url", &url, "--lang", "en"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 rows"));
+}

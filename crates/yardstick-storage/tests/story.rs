@@ -1,5 +1,6 @@
-//! The audit log story, run on SQLite and on PostgreSQL: append, refuse edits, detect a row
-//! changed or deleted behind the system's back, and keep the chain whole under concurrency.
+//! The storage story, run on SQLite and on PostgreSQL: the audit log (append, refuse edits,
+//! detect a row changed or deleted behind the system's back, stay whole under concurrency)
+//! and accounts (argon2id hashes, unique names, creation audited in the same transaction).
 //!
 //! PostgreSQL is reached at `YARDSTICK_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a schema of its own. If it is
@@ -143,4 +144,42 @@ async fn audit_log_on_postgres() {
 async fn unknown_backends_are_refused() {
     let err = Db::connect("mysql://localhost/x").await.unwrap_err();
     assert!(err.to_string().contains("unsupported database URL"), "{err}");
+}
+
+async fn users_story(make: impl AsyncFn() -> Option<Db>) {
+    use yardstick_storage::accounts::{hash_password, verify_password};
+    use yardstick_storage::{NewUser, Role, StorageError};
+    let Some(db) = make().await else { return };
+    let u = NewUser {
+        username: "zhang".into(),
+        display_name: "张三".into(),
+        password_hash: hash_password("密码 s3cret").unwrap(),
+        role: Role::Reporter,
+        unit_key: Some("U001".into()),
+    };
+    let id = db.create_user(&u, "setup", 1).await.unwrap();
+    assert!(id > 0);
+    let (got_id, hash, role) = db.user_credentials("zhang").await.unwrap().unwrap();
+    assert_eq!((got_id, role), (id, Role::Reporter));
+    assert!(verify_password("密码 s3cret", &hash));
+    assert!(db.user_credentials("nobody").await.unwrap().is_none());
+    // A taken username is a conflict, and nothing of the failed attempt is written.
+    let err = db.create_user(&u, "setup", 2).await.unwrap_err();
+    assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+    let log = db.audit_entries().await.unwrap();
+    assert_eq!(log.len(), 1, "{}: one creation, one audit row", db.backend());
+    assert_eq!((log[0].entity.as_str(), log[0].entity_id.as_str(), log[0].actor.as_str()), ("user", "zhang", "setup"));
+    let after = log[0].after_json.as_deref().unwrap();
+    assert!(after.contains("\"role\":\"reporter\"") && !after.contains("argon2"), "{after}");
+    assert!(matches!(db.verify_audit().await.unwrap(), AuditCheck::Intact { rows: 1, .. }));
+}
+
+#[tokio::test]
+async fn users_on_sqlite() {
+    users_story(async || Some(sqlite().await)).await;
+}
+
+#[tokio::test]
+async fn users_on_postgres() {
+    users_story(postgres).await;
 }
