@@ -272,6 +272,14 @@ impl<'a> Scorer<'a> {
                 }
             }
         }
+        // Levels with a veto indicator of their own: a year-wide veto there must carry up.
+        for ver in &self.model.versions {
+            for ind in &ver.indicators {
+                if matches!(ind.method, Method::Veto { scope: VetoScope::Year }) {
+                    levels.push(ind.level);
+                }
+            }
+        }
         levels.sort();
         levels.dedup();
         let mut out = Vec::new();
@@ -707,9 +715,10 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
             }
             total = total.add(&composed);
-            // Vetoes recorded in any month of this period with a year-wide scope carry over.
+            // Vetoes recorded in any part of this period (a month, or a quarter or half with
+            // its own veto indicator) with a year-wide scope carry over.
             if veto.is_none() {
-                for (_, rows) in self.part_rows.iter().filter(|(pp, _)| pp.level == Level::Month) {
+                for (_, rows) in &self.part_rows {
                     if let Some(v) = rows[pos as usize].and_then(|row| row.veto.as_ref()) {
                         if v.scope == VetoScope::Year {
                             veto = Some((**v).clone());

@@ -583,7 +583,8 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         }
         steps.push((v.key.get_ref().clone(), from, v.note.clone(), span));
     }
-    let lookup = Lookups { cat_index: &cat_index, subject_index: &subject_index };
+    let all_grades: Vec<String> = grade_sets.iter().flat_map(|g| g.grades.iter().map(|x| x.name.clone())).collect();
+    let lookup = Lookups { cat_index: &cat_index, subject_index: &subject_index, grade_names: &all_grades };
     for (k, (key, from, note, _)) in steps.iter().enumerate() {
         if k > 0 {
             let v = &raw.versions[k - 1];
@@ -618,7 +619,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     // Category aggregation overrides refer to the first version's indicators by key.
     for (c, (span, agg)) in cat_aggs.into_iter().enumerate() {
         if let Some(a) = agg {
-            categories[c].aggregation = Some(build_aggregations(&mut cx, &span, &format!("categories[{c}].aggregation"), &a, &versions[0].indicators));
+            categories[c].aggregation = Some(build_aggregations(&mut cx, &span, &format!("categories[{c}].aggregation"), &a, &versions[0].indicators, &all_grades));
         }
     }
 
@@ -638,6 +639,8 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
 struct Lookups<'a> {
     cat_index: &'a FxHashMap<String, u32>,
     subject_index: &'a FxHashMap<&'a str, u32>,
+    /// Every grade name of every grade set.
+    grade_names: &'a [String],
 }
 
 /// A name that can stand in a CSV header and a formula: letters, digits and `_`, not starting with a digit.
@@ -700,7 +703,7 @@ fn build_version(
         indicators.push(build_indicator(cx, lk, r, &format!("{prefix}indicators[{i}]"), &modules, &keys));
     }
     let mut aggregation = match agg {
-        Some(a) => build_aggregations(cx, &None, &format!("{prefix}aggregation"), a, &indicators),
+        Some(a) => build_aggregations(cx, &None, &format!("{prefix}aggregation"), a, &indicators, lk.grade_names),
         None => Aggregations::default(),
     };
     // Without a rule, a longer period's score is the mean of its months.
@@ -713,7 +716,7 @@ fn build_version(
     PlanVersion { key: key.into(), from, note: note.into(), modules, indicators, aggregation }
 }
 
-fn build_aggregations(cx: &mut Ctx<'_>, span: &Option<std::ops::Range<usize>>, path: &str, a: &RawAggregations, indicators: &[Indicator]) -> Aggregations {
+fn build_aggregations(cx: &mut Ctx<'_>, span: &Option<std::ops::Range<usize>>, path: &str, a: &RawAggregations, indicators: &[Indicator], grade_names: &[String]) -> Aggregations {
     let mut one = |level: Level, r: &Option<RawAggregation>| -> Option<Aggregation> {
         let r = r.as_ref()?;
         let path = format!("{path}.{}", level.key());
@@ -748,6 +751,11 @@ fn build_aggregations(cx: &mut Ctx<'_>, span: &Option<std::ops::Range<usize>>, p
             let lvl = Level::parse(&g.level).filter(|l| *l < level);
             if lvl.is_none() {
                 cx.at(span.clone(), format!("{path}.grade_adjust.level"), Msg::new(format!("“{}”不是更短的期间", g.level), format!("'{}' is not a shorter level", g.level)));
+            }
+            for k in g.points.keys() {
+                if !grade_names.contains(k) {
+                    cx.at(span.clone(), format!("{path}.grade_adjust.points"), Msg::new(format!("等次“{k}”不在任何等次组中"), format!("grade '{k}' is in no grade set")));
+                }
             }
             let points = g.points.iter().map(|(k, v)| (k.clone(), cx.dec(span, &format!("{path}.grade_adjust.points.{k}"), v))).collect();
             lvl.map(|level| GradeAdjust { level, points })
@@ -863,6 +871,9 @@ fn build_indicator(cx: &mut Ctx<'_>, lk: &Lookups<'_>, r: &RawIndicator, path: &
             penalty_below: f(cx, "penalty_below", &a.penalty_below),
         }
     });
+    if amplify.is_some() && (method.is_event() || !method.is_weighted()) {
+        cx.at(span.clone(), format!("{path}.amplify"), Msg::new("放大加减分只用于计分指标，不用于按次记录的指标", "amplification applies to scored indicators, not to occurrence items"));
+    }
     let in_total = r.in_total.unwrap_or(true);
     if !in_total && !matches!(method, Method::Bonus { .. }) {
         cx.at(span.clone(), format!("{path}.in_total"), Msg::new("只有加分项（bonus）可以不计入总分", "only bonus items can be kept out of the total"));

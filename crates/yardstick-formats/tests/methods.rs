@@ -377,3 +377,54 @@ method = "veto"
     let graded = run_graded("100", ind, &data, "2026-H1");
     assert_eq!(graded[3].1, "一般");
 }
+
+#[test]
+fn a_year_wide_veto_entered_for_a_quarter_reaches_the_half() {
+    let ind = r#"[[indicators]]
+key = "BASE"
+name = "base"
+method = "direct"
+weight = 100
+[[indicators]]
+key = "QV"
+name = "季度否决"
+method = "veto"
+scope = "year"
+level = "quarter"
+"#;
+    let mut data = String::from("period,subject,indicator,value,reason\n");
+    for m in 1..=6 {
+        for (s, v) in [("S1", 99), ("S2", 95), ("S3", 90), ("S4", 80)] {
+            data.push_str(&format!("2026-{m:02},{s},BASE,{v},\n"));
+        }
+    }
+    data.push_str("2026-Q2,S1,QV,,重大安全事故\n");
+    assert_eq!(run("100", ind, &data, "2026-Q1"), ["S1 99.00", "S2 95.00", "S3 90.00", "S4 80.00"]);
+    assert_eq!(run("100", ind, &data, "2026-Q2"), ["S2 95.00", "S3 90.00", "S4 80.00", "S1 99.00"]);
+    assert_eq!(run("100", ind, &data, "2026-H1"), ["S2 95.00", "S3 90.00", "S4 80.00", "S1 99.00"]);
+}
+
+#[test]
+fn amplification_and_grade_adjustments_are_checked() {
+    let plan = HEAD.replace("TOTAL", "100")
+        + r#"[aggregation.year]
+components = [{ parts = "month", share = 1 }]
+grade_adjust = { level = "quarter", points = { "优等" = 0.5 } }
+
+[[indicators]]
+key = "BASE"
+name = "base"
+method = "direct"
+weight = 100
+[[indicators]]
+key = "SAFE"
+name = "安全"
+method = "deduction"
+per = 1
+amplify = { bonus_factor = 3, penalty_factor = 3, penalty_below = 0.9 }
+"#;
+    let err = load_plan("plan.toml", &plan, None).unwrap_err();
+    let text: Vec<&str> = err.iter().map(|p| p.msg.en.as_str()).collect();
+    assert!(text.iter().any(|m| m.contains("grade '优等' is in no grade set")), "{text:?}");
+    assert!(text.iter().any(|m| m.contains("amplification applies to scored indicators")), "{text:?}");
+}
