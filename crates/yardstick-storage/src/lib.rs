@@ -347,56 +347,54 @@ macro_rules! audit_row {
 audit_row!(row_sqlite, sqlx::sqlite::SqliteRow);
 audit_row!(row_pg, sqlx::postgres::PgRow);
 
-/// Appends inside an open SQLite transaction that holds the write lock.
-async fn append_sqlite(tx: &mut Transaction<'_, Sqlite>, e: &NewAudit) -> Result<AuditEntry> {
-    let before = e.before.as_ref().map(|v| v.to_string());
-    let after = e.after.as_ref().map(|v| v.to_string());
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let (seq, prev) = match last {
-        Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
-        None => (1, GENESIS.to_string()),
+/// Defines an append inside an open transaction of one backend; the backends differ only in
+/// their placeholders and in how the writer takes the chain's lock.
+macro_rules! append_in {
+    ($(#[$doc:meta])* $name:ident, $db:ty, $lock:expr, $insert:expr) => {
+        $(#[$doc])*
+        async fn $name(tx: &mut Transaction<'_, $db>, e: &NewAudit) -> Result<AuditEntry> {
+            let before = e.before.as_ref().map(|v| v.to_string());
+            let after = e.after.as_ref().map(|v| v.to_string());
+            if let Some(lock) = $lock {
+                sqlx::query(lock).execute(&mut **tx).await?;
+            }
+            let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+            let (seq, prev) = match last {
+                Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
+                None => (1, GENESIS.to_string()),
+            };
+            let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
+            sqlx::query($insert)
+                .bind(seq)
+                .bind(e.at_ms)
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(&e.entity)
+                .bind(&e.entity_id)
+                .bind(&before)
+                .bind(&after)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+            Ok(entry(seq, e, before, after, prev, hash))
+        }
     };
-    let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
-    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(seq)
-        .bind(e.at_ms)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.entity)
-        .bind(&e.entity_id)
-        .bind(&before)
-        .bind(&after)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(entry(seq, e, before, after, prev, hash))
 }
 
-/// Appends inside an open PostgreSQL transaction; one writer at a time on the chain
-/// (a transaction-scoped advisory lock).
-async fn append_pg(tx: &mut Transaction<'_, Postgres>, e: &NewAudit) -> Result<AuditEntry> {
-    let before = e.before.as_ref().map(|v| v.to_string());
-    let after = e.after.as_ref().map(|v| v.to_string());
-    sqlx::query("SELECT pg_advisory_xact_lock(7261001)").execute(&mut **tx).await?;
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let (seq, prev) = match last {
-        Some(r) => (r.try_get::<i64, _>("seq")? + 1, r.try_get::<String, _>("hash")?),
-        None => (1, GENESIS.to_string()),
-    };
-    let hash = entry_hash(&prev, seq, e, before.as_deref(), after.as_deref());
-    sqlx::query("INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(seq)
-        .bind(e.at_ms)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.entity)
-        .bind(&e.entity_id)
-        .bind(&before)
-        .bind(&after)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(entry(seq, e, before, after, prev, hash))
-}
+append_in!(
+    /// Appends inside an open SQLite transaction that already holds the write lock (`BEGIN IMMEDIATE`).
+    append_sqlite,
+    Sqlite,
+    None::<&'static str>,
+    "INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+);
+
+append_in!(
+    /// Appends inside an open PostgreSQL transaction; one writer at a time on the chain
+    /// (a transaction-scoped advisory lock).
+    append_pg,
+    Postgres,
+    Some("SELECT pg_advisory_xact_lock(7261001)"),
+    "INSERT INTO audit_log (seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+);
