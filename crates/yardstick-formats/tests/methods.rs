@@ -344,6 +344,17 @@ fn versions_modules_and_differentiated_indicators() {
     assert!(errs[1].msg.en.contains("indicator 'A1' does not apply to 'S4'"), "{errs:?}");
 }
 
+/// January to June: S1 99, S2 95, S3 90, S4 80 on the `BASE` indicator every month.
+fn six_months_of_base() -> String {
+    let mut data = String::from("period,subject,indicator,value,reason\n");
+    for m in 1..=6 {
+        for (s, v) in [("S1", 99), ("S2", 95), ("S3", 90), ("S4", 80)] {
+            data.push_str(&format!("2026-{m:02},{s},BASE,{v},\n"));
+        }
+    }
+    data
+}
+
 #[test]
 fn a_year_wide_veto_reaches_every_aggregate_and_a_period_veto_does_not() {
     let ind = r#"[[indicators]]
@@ -361,12 +372,7 @@ key = "VP"
 name = "月度否决"
 method = "veto"
 "#;
-    let mut data = String::from("period,subject,indicator,value,reason\n");
-    for m in 1..=6 {
-        for (s, v) in [("S1", 99), ("S2", 95), ("S3", 90), ("S4", 80)] {
-            data.push_str(&format!("2026-{m:02},{s},BASE,{v},\n"));
-        }
-    }
+    let mut data = six_months_of_base();
     data.push_str("2026-02,S1,VY,,重大生态破坏\n2026-05,S2,VP,,数据造假\n");
     // February: S1 vetoed; May: S2 vetoed; the first quarter and half: only S1 (year-wide).
     assert_eq!(run("100", ind, &data, "2026-02"), ["S2 95.00", "S3 90.00", "S4 80.00", "S1 99.00"]);
@@ -392,12 +398,7 @@ method = "veto"
 scope = "year"
 level = "quarter"
 "#;
-    let mut data = String::from("period,subject,indicator,value,reason\n");
-    for m in 1..=6 {
-        for (s, v) in [("S1", 99), ("S2", 95), ("S3", 90), ("S4", 80)] {
-            data.push_str(&format!("2026-{m:02},{s},BASE,{v},\n"));
-        }
-    }
+    let mut data = six_months_of_base();
     data.push_str("2026-Q2,S1,QV,,重大安全事故\n");
     assert_eq!(run("100", ind, &data, "2026-Q1"), ["S1 99.00", "S2 95.00", "S3 90.00", "S4 80.00"]);
     assert_eq!(run("100", ind, &data, "2026-Q2"), ["S2 95.00", "S3 90.00", "S4 80.00", "S1 99.00"]);
