@@ -5,6 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod registry;
+pub mod plans;
+pub mod values;
+pub mod results;
+pub mod sessions;
 
 pub use accounts::{NewUser, Role};
 
@@ -28,6 +33,11 @@ pub enum StorageError {
     Migration(sqlx::migrate::MigrateError),
     /// A unique value is taken (for example a username).
     Conflict(String),
+    /// The thing named does not exist.
+    NotFound(String),
+    /// A reference names something that does not exist, or something still referenced
+    /// would be removed.
+    Reference(String),
 }
 
 impl fmt::Display for StorageError {
@@ -37,6 +47,8 @@ impl fmt::Display for StorageError {
             StorageError::Database(e) => write!(f, "database error: {e}"),
             StorageError::Migration(e) => write!(f, "migration error: {e}"),
             StorageError::Conflict(what) => write!(f, "{what} is already taken"),
+            StorageError::NotFound(what) => write!(f, "{what} does not exist"),
+            StorageError::Reference(what) => write!(f, "{what}"),
         }
     }
 }
@@ -56,6 +68,85 @@ impl From<sqlx::migrate::MigrateError> for StorageError {
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Maps a unique or foreign-key violation to a clear error; anything else stays a database error.
+pub(crate) fn classify(e: sqlx::Error, what: impl FnOnce() -> String) -> StorageError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StorageError::Conflict(what()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StorageError::Reference(format!("{}: a referenced item does not exist or is still in use", what())),
+        _ => StorageError::Database(e),
+    }
+}
+
+/// Runs the same code on whichever pool the `Db` holds. Queries use `$1, $2, …` placeholders,
+/// numbered in order of first use, which both SQLite and PostgreSQL read the same way.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in a write transaction (SQLite: `BEGIN IMMEDIATE`, so the write lock is
+/// taken first) and commits it; an early return with `?` rolls it back.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! write_tx {
+    ($db:expr, $tx:ident => $body:block) => {
+        match $db {
+            $crate::Db::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let r = $body;
+                $tx.commit().await?;
+                r
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let r = $body;
+                $tx.commit().await?;
+                r
+            }
+        }
+    };
+}
+
+/// Appending to the audit log inside an open write transaction of either backend.
+pub(crate) trait AuditTx {
+    async fn audit(&mut self, e: &NewAudit) -> Result<AuditEntry>;
+}
+
+impl AuditTx for Transaction<'_, Sqlite> {
+    async fn audit(&mut self, e: &NewAudit) -> Result<AuditEntry> {
+        append_sqlite(self, e).await
+    }
+}
+
+impl AuditTx for Transaction<'_, Postgres> {
+    async fn audit(&mut self, e: &NewAudit) -> Result<AuditEntry> {
+        append_pg(self, e).await
+    }
+}
+
+impl NewAudit {
+    /// A change by `actor` at `at_ms`.
+    pub fn new(at_ms: i64, actor: &str, action: &str, entity: &str, entity_id: impl Into<String>) -> NewAudit {
+        NewAudit { at_ms, actor: actor.to_string(), action: action.into(), entity: entity.into(), entity_id: entity_id.into(), before: None, after: None }
+    }
+
+    pub fn before(mut self, v: impl serde::Serialize) -> NewAudit {
+        self.before = serde_json::to_value(v).ok();
+        self
+    }
+
+    pub fn after(mut self, v: impl serde::Serialize) -> NewAudit {
+        self.after = serde_json::to_value(v).ok();
+        self
+    }
+}
 
 /// A connection pool to one backend.
 #[derive(Clone, Debug)]

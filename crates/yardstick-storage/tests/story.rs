@@ -183,3 +183,79 @@ async fn users_on_sqlite() {
 async fn users_on_postgres() {
     users_story(postgres).await;
 }
+
+/// The registry, plan versions, values, result sets and publications: what is stored, what
+/// is refused, and that immutable things stay immutable.
+async fn records_story(make: impl AsyncFn() -> Option<Db>) {
+    use yardstick_storage::StorageError;
+    use yardstick_storage::plans::Plan;
+    use yardstick_storage::registry::{Category, Unit};
+    use yardstick_storage::results::ResultRow;
+    use yardstick_storage::values::{OccurrenceInput, ValueInput};
+    let Some(db) = make().await else { return };
+    let cat = Category { key: "A".into(), name: "A类".into(), series: "乡镇".into(), sort: 1 };
+    db.create_category(&cat, "admin", 1).await.unwrap();
+    assert!(matches!(db.create_category(&Category { key: "A2".into(), ..cat.clone() }, "admin", 2).await, Err(StorageError::Conflict(_))), "names are unique");
+    let unit = Unit { key: "T1".into(), name: "城关镇".into(), category_key: Some("A".into()), area_key: None, static_level: Some(2), active: true };
+    db.create_unit(&unit, "admin", 3).await.unwrap();
+    let orphan = Unit { key: "T9".into(), name: "无类别镇".into(), category_key: Some("ZZ".into()), ..unit.clone() };
+    assert!(matches!(db.create_unit(&orphan, "admin", 4).await, Err(StorageError::Reference(_))), "unknown category refused");
+    db.update_unit(&Unit { name: "城关街道".into(), ..unit.clone() }, "admin", 5).await.unwrap();
+    assert_eq!(db.unit("T1").await.unwrap().unwrap().name, "城关街道");
+    assert_eq!(db.units(Some("A")).await.unwrap().len(), 1);
+
+    db.create_plan(&Plan { key: "p2026".into(), year: 2026, name: "2026年度".into() }, "admin", 6).await.unwrap();
+    assert_eq!(db.add_plan_version("p2026", "[plan]\nkey='a'", "first", "admin", 7).await.unwrap(), 1);
+    assert_eq!(db.add_plan_version("p2026", "[plan]\nkey='b'", "reform targets added", "admin", 8).await.unwrap(), 2);
+    assert_eq!(db.plan_text("p2026", Some(1)).await.unwrap().unwrap().1, "[plan]\nkey='a'");
+    assert_eq!(db.plan_text("p2026", None).await.unwrap().unwrap().0, 2);
+    assert!(try_sql(&db, "UPDATE plan_versions SET toml = 'x'").await.is_err(), "a plan version is never edited");
+    assert!(try_sql(&db, "DELETE FROM plan_versions").await.is_err());
+
+    db.open_period("p2026", "2026-03", "admin", 9).await.unwrap();
+    assert!(matches!(db.open_period("p2026", "2026-03", "admin", 9).await, Err(StorageError::Conflict(_))));
+    let vals = vec![
+        ValueInput { indicator: "GDP".into(), field: "actual".into(), value: "126".into() },
+        ValueInput { indicator: "GDP".into(), field: "target".into(), value: "120".into() },
+    ];
+    assert_eq!(db.put_values("p2026", "2026-03", "T1", &vals, "rep", 10).await.unwrap(), 2);
+    assert_eq!(db.put_values("p2026", "2026-03", "T1", &vals, "rep", 11).await.unwrap(), 0, "unchanged values are not rewritten");
+    let changed = vec![ValueInput { indicator: "GDP".into(), field: "actual".into(), value: "130".into() }];
+    assert_eq!(db.put_values("p2026", "2026-03", "T1", &changed, "rep", 12).await.unwrap(), 1);
+    let last = db.audit_entries().await.unwrap().pop().unwrap();
+    assert_eq!(last.before_json.as_deref(), Some(r#"{"GDP.actual":"126"}"#), "the audit row holds the value before");
+    assert_eq!(last.after_json.as_deref(), Some(r#"{"GDP.actual":"130"}"#));
+    db.add_occurrence("p2026", "2026-03", "T1", &OccurrenceInput { indicator: "SAFETY".into(), field: "count".into(), amount: Some("1".into()), reason: "事故".into() }, "dept", 13).await.unwrap();
+    let v = db.values("p2026", &["2026-03".into()], None).await.unwrap();
+    assert_eq!(v.len(), 2);
+    assert_eq!(db.occurrences("p2026", &["2026-03".into()], Some("T1")).await.unwrap()[0].reason, "事故");
+
+    let row = ResultRow { subject: "T1".into(), category: "A".into(), position: 0, score: Some("98.00".into()), rank: Some(1), tied: false, grade: Some("优秀".into()), vetoed: false, lost: "2.00".into() };
+    let s1 = db.save_result_set("p2026", "2026-03", 2, &[(row.clone(), "{}".into())], "office", 14).await.unwrap();
+    assert!(db.current_publication("p2026", "2026-03").await.unwrap().is_none(), "nothing published yet");
+    let p1 = db.publish(s1, "首次发布", "office", 15).await.unwrap();
+    assert_eq!(p1.version, 1);
+    assert!(matches!(db.publish(s1, "again", "office", 16).await, Err(StorageError::Conflict(_))));
+    let s2 = db.save_result_set("p2026", "2026-03", 2, &[(ResultRow { score: Some("97.50".into()), ..row.clone() }, "{\"x\":1}".into())], "office", 17).await.unwrap();
+    let p2 = db.publish(s2, "申诉更正", "office", 18).await.unwrap();
+    assert_eq!(p2.version, 2);
+    assert_eq!(db.current_publication("p2026", "2026-03").await.unwrap().unwrap().set_id, s2);
+    assert_eq!(db.publications("p2026", Some("2026-03")).await.unwrap().len(), 2, "the old version stays readable");
+    assert_eq!(db.result_rows(s1, Some("A"), 0, 10).await.unwrap()[0].score.as_deref(), Some("98.00"));
+    assert_eq!(db.result_row(s2, "T1").await.unwrap().unwrap().1, "{\"x\":1}");
+    assert_eq!(db.published_trend("p2026", "T1").await.unwrap(), vec![("2026-03".to_string(), Some("97.50".to_string()), Some(1))]);
+    for sql in ["UPDATE result_rows SET score = '100.00'", "DELETE FROM result_rows", "UPDATE publications SET reason = 'x'", "DELETE FROM publications", "DELETE FROM result_sets"] {
+        assert!(try_sql(&db, sql).await.is_err(), "{sql} must be refused");
+    }
+    assert!(matches!(db.verify_audit().await.unwrap(), AuditCheck::Intact { .. }));
+}
+
+#[tokio::test]
+async fn records_on_sqlite() {
+    records_story(async || Some(sqlite().await)).await;
+}
+
+#[tokio::test]
+async fn records_on_postgres() {
+    records_story(postgres).await;
+}
