@@ -343,7 +343,8 @@ impl Ctx<'_> {
 }
 
 /// Parses and checks a plan. `subjects_file` supplies the text of the file the plan's
-/// `plan.subjects` names (the caller reads it); it is ignored when the plan lists subjects inline.
+/// `plan.subjects` names (the caller reads it), or the subjects of a plan that names none
+/// (the server passes its registry of units); it is ignored when the plan lists subjects inline.
 pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_>>) -> Result<LoadedPlan, Vec<Problem>> {
     let raw: RawPlan = match toml::from_str(text) {
         Ok(r) => r,
@@ -533,7 +534,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     let mut subjects_file_name = file.to_string();
     if raw_subjects.is_empty() {
         match (&raw.plan.subjects, subjects_file) {
-            (Some(_), Some(src)) => {
+            (_, Some(src)) => {
                 raw_subjects = subjects::read_csv(src.text, src.file, &mut cx.problems);
                 subjects_file_name = src.file.to_string();
             }

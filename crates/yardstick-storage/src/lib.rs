@@ -368,6 +368,16 @@ impl Db {
         Ok(rows)
     }
 
+    /// Audit rows after `after_seq`, at most `limit`.
+    pub async fn audit_page(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at_ms, actor, action, entity, entity_id, before_json, after_json, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+        let rows = match self {
+            Db::Sqlite(pool) => sqlx::query(SQL).bind(after_seq).bind(limit).fetch_all(pool).await?.iter().map(row_sqlite).collect::<Result<Vec<_>, _>>()?,
+            Db::Postgres(pool) => sqlx::query(SQL).bind(after_seq).bind(limit).fetch_all(pool).await?.iter().map(row_pg).collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(rows)
+    }
+
     /// Recomputes the chain and reports the first row changed or missing.
     pub async fn verify_audit(&self) -> Result<AuditCheck> {
         Ok(verify_chain(&self.audit_entries().await?))

@@ -1,9 +1,8 @@
-//! The `yardstick` command's logic: loading files, rendering results, synthetic data and benchmarks.
-//! `main.rs` only parses the command line and calls into here, so tests can use the same code.
+//! The `yardstick` command's logic: benchmarks here, and (re-exported) loading files,
+//! rendering results and synthetic data from `yardstick-project`. `main.rs` only parses the
+//! command line and calls into here, so tests can use the same code.
 
 #![forbid(unsafe_code)]
 
 pub mod bench;
-pub mod r#gen;
-pub mod load;
-pub mod render;
+pub use yardstick_project::{r#gen, load, render};

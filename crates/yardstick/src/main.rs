@@ -88,6 +88,30 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Start the web server (API, OpenAPI viewer and web UI) on an embedded SQLite file or PostgreSQL.
+    Serve {
+        /// A TOML settings file (default: ./yardstick.toml if present).
+        #[arg(long, env = "YARDSTICK_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "YARDSTICK_LISTEN")]
+        listen: Option<String>,
+        /// Folder for the embedded database [default: data].
+        #[arg(long, env = "YARDSTICK_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// sqlite://FILE or postgres://… [default: sqlite://<data-dir>/yardstick.db].
+        #[arg(long, env = "YARDSTICK_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long, env = "YARDSTICK_SECURE_COOKIES")]
+        secure_cookies: Option<bool>,
+        /// Load the demo county (about 90 units, a year of data, one user per role) first.
+        #[arg(long)]
+        demo: bool,
+        /// The demo's size: county (≈90 units) or province (10,000 units, for benchmarks).
+        #[arg(long, value_enum, default_value = "county", requires = "demo")]
+        demo_scale: Scale,
+    },
     /// Score, rank and grade every category for a period.
     Score {
         #[command(flatten)]
@@ -292,6 +316,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let lang = cli.lang;
     match cli.command {
+        Command::Serve { config, listen, data_dir, database_url, secure_cookies, demo, demo_scale } => {
+            let overrides = yardstick_server::config::Overrides { listen, data_dir, database_url, secure_cookies };
+            let run = || -> anyhow::Result<()> {
+                let cfg = yardstick_server::Config::resolve(config.as_deref(), overrides)?;
+                tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(yardstick_server::serve(cfg, demo.then_some(demo_scale)))
+            };
+            match run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("yardstick serve: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Gen { scale, out, seed, months } => {
             let t = std::time::Instant::now();
             let syn = yardstick::r#gen::Synthetic::new(scale, seed, months);

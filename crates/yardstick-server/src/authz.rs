@@ -1,0 +1,104 @@
+//! Authorization, in one place. Every handler names the permission it needs; this table
+//! says, for each role, whether it holds it and over which scope. A unit's users see only
+//! their own unit's data and the published results of their own category; nothing is
+//! visible before publication outside the office; auditors read everything and change
+//! nothing. `tests/matrix.rs` walks every role against every endpoint.
+
+use yardstick_storage::Role;
+
+use crate::auth::Auth;
+use crate::error::ApiError;
+
+/// What a request wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Perm {
+    /// List areas, categories and units.
+    ReadRegistry,
+    /// Create and change areas, categories and units.
+    ManageRegistry,
+    ReadUsers,
+    ManageUsers,
+    /// Read plans and their versions (the rules are public to everyone signed in).
+    ReadPlans,
+    /// Add plan versions, open periods.
+    ManagePlans,
+    /// Read data values and occurrences.
+    ReadValues,
+    /// Write data values and record occurrences.
+    WriteValues,
+    /// Compute a period's results (a preview until published).
+    Compute,
+    /// Read results that are not (yet) published.
+    ReadPreview,
+    Publish,
+    /// Read published rankings.
+    ReadPublished,
+    /// Read a subject's published explanation (every point lost or gained and why).
+    ReadExplanation,
+    ReadAudit,
+}
+
+/// Over what a held permission reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything.
+    All,
+    /// The units of the caller's own unit's category.
+    OwnCategory,
+    /// The caller's own unit only.
+    OwnUnit,
+}
+
+/// The table: role × permission → scope (or no access).
+pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
+    use Perm::*;
+    use Role::*;
+    use Scope::*;
+    match (role, perm) {
+        (Admin, _) => Some(All),
+        // Office staff: everything but users, the registry, plans and publication.
+        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish) => None,
+        (Staff, ReadUsers) => None,
+        (Staff, _) => Some(All),
+        // Auditors read everything and change nothing.
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit) => Some(All),
+        (Auditor, _) => None,
+        // Leaders read published results.
+        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),
+        (Viewer, _) => None,
+        // A unit's reporter and leader: their own unit's data, their category's published board.
+        (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
+        (Reporter | UnitLeader, ReadPlans) => Some(All),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation) => Some(OwnUnit),
+        (Reporter | UnitLeader, _) => None,
+        // A responsible department reads the data of every unit (it supplies and verifies
+        // indicators across units) and, as a unit itself, its category's board.
+        (Department, ReadRegistry | ReadPlans | ReadValues) => Some(All),
+        (Department, ReadPublished) => Some(OwnCategory),
+        (Department, ReadExplanation) => Some(OwnUnit),
+        (Department, _) => None,
+        // Experts and surveyors work on their own assignments (later issues); they see the
+        // registry and the plan only.
+        (Expert | Surveyor, ReadRegistry | ReadPlans) => Some(All),
+        (Expert | Surveyor, _) => None,
+    }
+}
+
+/// What the caller may reach with a permission, or 403.
+pub fn require(a: &Auth, perm: Perm) -> Result<Scope, ApiError> {
+    scope(a.user.role, perm).ok_or_else(ApiError::forbidden)
+}
+
+/// Whether a scope reaches a unit: `unit` and its `category`; `own_category` is the caller's.
+pub fn reaches(a: &Auth, s: Scope, unit: &str, category: Option<&str>, own_category: Option<&str>) -> bool {
+    match s {
+        Scope::All => true,
+        Scope::OwnUnit => a.user.unit_key.as_deref() == Some(unit),
+        Scope::OwnCategory => a.user.unit_key.as_deref() == Some(unit) || (category.is_some() && category == own_category),
+    }
+}
+
+/// Whether the caller belongs to the office (sees previews).
+pub fn is_office(a: &Auth) -> bool {
+    scope(a.user.role, Perm::ReadPreview).is_some()
+}

@@ -1,0 +1,179 @@
+//! Scoring a period from what the database holds: the plan version's text, the registry's
+//! units as the subjects, and the period's values and occurrences. The rows are fed to the
+//! same loader the command line uses, so the server and `yardstick score` agree to the cent
+//! and report bad data with the same messages.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use yardstick_engine::dec::format_cents;
+use yardstick_engine::{Model, Period, Roster, Scorer};
+use yardstick_formats::data::DataLoader;
+use yardstick_formats::plan::{SubjectsSource, load_plan};
+use yardstick_formats::{Lang, Msg, Place, Problem};
+use yardstick_project::{load, render};
+use yardstick_storage::registry::{Area, Unit};
+use yardstick_storage::results::ResultRow;
+use yardstick_storage::values::{Occurrence, ValueRow};
+use yardstick_storage::{Db, StorageError};
+
+/// Why a period could not be computed.
+#[derive(Debug)]
+pub enum ComputeError {
+    /// The plan, the registry or the data has problems (each located, in both languages).
+    Problems(Vec<Problem>),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for ComputeError {
+    fn from(e: StorageError) -> Self {
+        ComputeError::Storage(e)
+    }
+}
+
+fn problem(zh: impl Into<String>, en: impl Into<String>) -> Vec<Problem> {
+    vec![Problem { place: Place::default(), msg: Msg::new(zh, en) }]
+}
+
+/// The registry as a subjects file: areas, then units under their area.
+pub fn subjects_csv(areas: &[Area], units: &[Unit]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["key", "name", "kind", "parent", "category", "static_level"]);
+    for a in areas {
+        let _ = w.write_record([a.key.as_str(), &a.name, "area", a.parent_key.as_deref().unwrap_or(""), "", ""]);
+    }
+    for u in units.iter().filter(|u| u.active) {
+        let level = u.static_level.map(|l| l.to_string()).unwrap_or_default();
+        let _ = w.write_record([u.key.as_str(), &u.name, "unit", u.area_key.as_deref().unwrap_or(""), u.category_key.as_deref().unwrap_or(""), &level]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Values and occurrences as one data file, one field per row.
+pub fn data_csv(values: &[ValueRow], occurrences: &[Occurrence]) -> String {
+    let fields: BTreeSet<&str> = values.iter().map(|v| v.field.as_str()).chain(occurrences.iter().map(|o| o.field.as_str())).collect();
+    let fields: Vec<&str> = fields.into_iter().collect();
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(values.len() * 40));
+    let mut header = vec!["period", "subject", "indicator", "reason"];
+    header.extend(&fields);
+    let _ = w.write_record(&header);
+    let width = header.len();
+    let put = |w: &mut csv::Writer<Vec<u8>>, cells: [&str; 4], field: &str, value: &str| {
+        if let Ok(i) = fields.binary_search(&field) {
+            let _ = w.write_record((0..width).map(|j| if j < 4 { cells[j] } else if j == 4 + i { value } else { "" }));
+        }
+    };
+    for v in values {
+        put(&mut w, [&v.period, &v.subject, &v.indicator, ""], &v.field, &v.value);
+    }
+    for o in occurrences {
+        put(&mut w, [&o.period, &o.subject, &o.indicator, &o.reason], &o.field, o.amount.as_deref().unwrap_or(""));
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Refuses plans that list their own subjects: in the server, subjects are the registry's units.
+fn registry_only(text: &str) -> Result<(), Vec<Problem>> {
+    if let Ok(t) = text.parse::<toml::Table>() {
+        if t.contains_key("subjects") {
+            return Err(problem(
+                "服务器中的被考核对象来自单位名录：请删除方案中的 [[subjects]]",
+                "in the server the subjects are the registry's units: remove [[subjects]] from the plan",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a plan text against the current registry; the model on success.
+pub async fn check_plan(db: &Db, text: &str) -> Result<Model, ComputeError> {
+    registry_only(text).map_err(ComputeError::Problems)?;
+    let subjects = subjects_csv(&db.areas().await?, &db.units(None).await?);
+    let text = text.to_string();
+    tokio::task::spawn_blocking(move || {
+        load_plan("plan.toml", &text, Some(SubjectsSource { file: "units", text: &subjects })).map(|l| l.model).map_err(ComputeError::Problems)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ComputeError::Problems(problem(format!("内部错误：{e}"), format!("internal error: {e}")))))
+}
+
+/// What a computation stored.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Computed {
+    pub set_id: i64,
+    pub plan_version: i64,
+    pub rows: usize,
+}
+
+/// Computes a period from the stored plan (latest version), registry and data, and stores the
+/// result set with each subject's explanation. Nothing is published.
+pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &str, now_ms: i64) -> Result<Computed, ComputeError> {
+    let period = Period::parse(period_text).ok_or_else(|| ComputeError::Problems(problem(format!("期间“{period_text}”无效"), format!("the period '{period_text}' is not valid"))))?;
+    let (plan_version, text) = db
+        .plan_text(plan_key, None)
+        .await?
+        .ok_or_else(|| ComputeError::Problems(problem(format!("方案“{plan_key}”还没有版本"), format!("the plan '{plan_key}' has no version yet"))))?;
+    registry_only(&text).map_err(ComputeError::Problems)?;
+    let subjects = subjects_csv(&db.areas().await?, &db.units(None).await?);
+    let periods: Vec<String> = load::periods_needed(period).iter().map(|p| p.to_string()).collect();
+    let values = db.values(plan_key, &periods, None).await?;
+    let occurrences = db.occurrences(plan_key, &periods, None).await?;
+    let rows = tokio::task::spawn_blocking(move || score_rows(&text, &subjects, &values, &occurrences, period))
+        .await
+        .unwrap_or_else(|e| Err(problem(format!("内部错误：{e}"), format!("internal error: {e}"))))
+        .map_err(ComputeError::Problems)?;
+    let n = rows.len();
+    let set_id = db.save_result_set(plan_key, &period.to_string(), plan_version, &rows, actor, now_ms).await?;
+    Ok(Computed { set_id, plan_version, rows: n })
+}
+
+/// The pure part: plan + subjects + data → result rows with explanations.
+pub fn score_rows(plan: &str, subjects: &str, values: &[ValueRow], occurrences: &[Occurrence], period: Period) -> Result<Vec<(ResultRow, String)>, Vec<Problem>> {
+    let model = load_plan("plan.toml", plan, Some(SubjectsSource { file: "units", text: subjects }))?.model;
+    let roster = Arc::new(Roster::new(&model));
+    let loader = DataLoader::new(&model, roster.clone(), Some(load::periods_needed(period)));
+    loader.add_csv("data", &data_csv(values, occurrences));
+    let data = loader.finish()?;
+    let scorer = Scorer::new(&model, roster, &data);
+    let result = scorer.score(period).map_err(|e| load::score_problems(&model, &e))?;
+    let mut todo = Vec::new();
+    for c in &result.categories {
+        let cat = &model.categories[c.category as usize];
+        let total_cents = cat.total.to_cents().unwrap_or(10_000);
+        for (pos, row) in c.rows.iter().enumerate() {
+            todo.push((c.category, cat.key.clone(), total_cents, pos, row));
+        }
+    }
+    todo.into_par_iter()
+        .map(|(cat_index, cat_key, total_cents, pos, row)| {
+            let trace = scorer.explain(period, row.subject).map_err(|e| load::score_problems(&model, &e))?;
+            let set = &model.grade_sets[model.categories[cat_index as usize].grade_set as usize];
+            let explain = serde_json::json!({
+                "explain": render::explain_json(&model, &result, row.subject, &trace),
+                "text": {
+                    "zh": render::render_explain(&model, &result, row.subject, &trace, Lang::Zh),
+                    "en": render::render_explain(&model, &result, row.subject, &trace, Lang::En),
+                },
+                "name": model.subjects[row.subject as usize].name,
+                "remark": { "zh": render::remark(&model, row, Lang::Zh), "en": render::remark(&model, row, Lang::En) },
+                "flags": row.flags,
+                "extra": format_cents(row.extra_cents),
+            });
+            Ok((
+                ResultRow {
+                    subject: model.subjects[row.subject as usize].key.clone(),
+                    category: cat_key,
+                    position: pos as i64,
+                    score: Some(format_cents(row.cents)),
+                    rank: Some(i64::from(row.rank)),
+                    tied: row.tied,
+                    grade: set.grades.get(row.grade as usize).map(|g| g.name.clone()),
+                    vetoed: row.veto.is_some(),
+                    lost: format_cents((total_cents - row.cents).max(0)),
+                },
+                explain.to_string(),
+            ))
+        })
+        .collect()
+}

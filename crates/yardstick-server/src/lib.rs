@@ -1,0 +1,109 @@
+//! Yardstick's web server: the JSON API under `/api/v1` (with its OpenAPI document at
+//! `/api/openapi.json` and a viewer at `/api/docs`), and the server-rendered web UI with
+//! its assets embedded in the binary.
+//!
+//! Layers, outermost first: [`error::finish`] (errors in the caller's language, never a
+//! bare 4xx/5xx), security headers, panic catching, body size limit, request timeout,
+//! [`auth::authenticate`] (session or API token, CSRF), then the handler, which asks
+//! [`authz`] for the permission it needs.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod authz;
+pub mod compute;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod ui;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use yardstick_storage::Db;
+
+pub use config::Config;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub sessions: Arc<auth::Sessions>,
+    pub limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        let limiter = auth::LoginLimiter::new(config.login_failures_per_user, config.login_failures_per_address, Duration::from_secs(config.login_window_secs));
+        let sessions = auth::Sessions::new(Duration::from_secs(config.session_cache_secs));
+        AppState { db, config: Arc::new(config), sessions: Arc::new(sessions), limiter: Arc::new(limiter) }
+    }
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let doc = openapi.clone();
+    let router = Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json((*doc).clone()) }))
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", (*openapi).clone()))
+        .merge(ui::router())
+        .with_state(state.clone());
+    let max_body = state.config.max_body_bytes;
+    router
+        .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=()")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(axum::middleware::from_fn(error::finish))
+}
+
+/// Connects to the configured database (migrating it), then serves until Ctrl-C.
+pub async fn serve(config: Config, demo: Option<yardstick_project::r#gen::Scale>) -> anyhow::Result<()> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = Db::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(scale) = demo {
+        let report = demo::load_demo(&db, scale, auth::now_ms()).await?;
+        println!("{report}");
+    }
+    let listen: SocketAddr = config.listen.parse().map_err(|e| anyhow::anyhow!("listen address '{}': {e}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let state = AppState::new(db.clone(), config);
+    println!("yardstick: serving http://{} ({} database)", listener.local_addr()?, db.backend());
+    let purge = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            let _ = purge.db.purge_sessions(auth::now_ms()).await;
+        }
+    });
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
