@@ -612,6 +612,7 @@ async fn create_category(State(st): State<AppState>, Caller(a): Caller, Body(b):
     check_key("key", &b.key)?;
     check_name("name", &b.name)?;
     st.db.create_category(&Category { key: b.key.clone(), name: b.name.clone(), series: b.series.clone(), sort: b.sort }, &a.user.username, now_ms()).await?;
+    st.models.invalidate();
     Ok((StatusCode::CREATED, Json(b)))
 }
 
@@ -624,6 +625,7 @@ async fn update_category(State(st): State<AppState>, Caller(a): Caller, Params(k
     }
     check_name("name", &b.name)?;
     st.db.update_category(&Category { key: b.key.clone(), name: b.name.clone(), series: b.series.clone(), sort: b.sort }, &a.user.username, now_ms()).await?;
+    st.models.invalidate();
     Ok(Json(b))
 }
 
@@ -651,6 +653,7 @@ async fn create_unit(State(st): State<AppState>, Caller(a): Caller, Body(b): Bod
     check_key("key", &b.key)?;
     check_name("name", &b.name)?;
     st.db.create_unit(&unit_of(&b), &a.user.username, now_ms()).await?;
+    st.models.invalidate();
     Ok((StatusCode::CREATED, Json(b)))
 }
 
@@ -673,6 +676,7 @@ async fn update_unit(State(st): State<AppState>, Caller(a): Caller, Params(key):
     }
     check_name("name", &b.name)?;
     st.db.update_unit(&unit_of(&b), &a.user.username, now_ms()).await?;
+    st.models.invalidate();
     Ok(Json(b))
 }
 
@@ -722,6 +726,7 @@ async fn add_version(State(st): State<AppState>, Caller(a): Caller, Params(plan)
     }
     let now = now_ms();
     let v = st.db.add_plan_version(&plan, &b.toml, &b.note, &a.user.username, now).await?;
+    st.models.invalidate();
     let hash = yardstick_storage::plans::sha256_hex(b.toml.as_bytes());
     Ok((StatusCode::CREATED, Json(VersionOut { version: v, sha256: hash, note: b.note, created_ms: now, created_by: a.user.username.clone(), toml: None })))
 }
@@ -799,8 +804,7 @@ async fn open_for_data(st: &AppState, plan: &str, period: &str) -> ApiResult<()>
 
 /// Checks values against the plan with the same loader the command line uses; problems name `values[i]`.
 async fn check_values(st: &AppState, plan: &str, period: Period, unit: &str, values: &[ValueItem], occurrence: Option<&OccurrenceBody>) -> ApiResult<()> {
-    let (_, text) = st.db.plan_text(plan, None).await?.ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_plan_version", "方案还没有版本", "the plan has no version yet"))?;
-    let subjects = compute::subjects_csv(&st.db.areas().await?, &st.db.units(None).await?);
+    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
     let rows: Vec<yardstick_storage::values::ValueRow> = values
         .iter()
         .map(|v| yardstick_storage::values::ValueRow { period: period.to_string(), subject: unit.into(), indicator: v.indicator.clone(), field: v.field.clone(), value: v.value.clone(), updated_ms: 0, updated_by: String::new() })
@@ -810,12 +814,7 @@ async fn check_values(st: &AppState, plan: &str, period: Period, unit: &str, val
         .into_iter()
         .collect();
     let problems = tokio::task::spawn_blocking(move || {
-        let model = match yardstick_formats::plan::load_plan("plan.toml", &text, Some(yardstick_formats::plan::SubjectsSource { file: "units", text: &subjects })) {
-            Ok(l) => l.model,
-            Err(p) => return p,
-        };
-        let roster = std::sync::Arc::new(yardstick_engine::Roster::new(&model));
-        let loader = yardstick_formats::data::DataLoader::new(&model, roster, Some(vec![period]));
+        let loader = yardstick_formats::data::DataLoader::new(&cached.model, cached.roster.clone(), Some(vec![period]));
         loader.add_csv("values", &compute::data_csv(&rows, &occ));
         match loader.finish() {
             Ok(_) => Vec::new(),

@@ -177,3 +177,49 @@ pub fn score_rows(plan: &str, subjects: &str, values: &[ValueRow], occurrences: 
         })
         .collect()
 }
+
+/// A parsed plan version with the registry's units, kept between requests so that checking
+/// a unit's values does not re-read the plan. Entries are dropped when this server changes
+/// the registry or adds a plan version, and after `ttl` (changes made by another server
+/// sharing the database).
+pub struct ModelCache {
+    inner: std::sync::Mutex<std::collections::HashMap<String, CachedModel>>,
+    ttl: std::time::Duration,
+}
+
+#[derive(Clone)]
+pub struct CachedModel {
+    pub version: i64,
+    pub model: Arc<Model>,
+    pub roster: Arc<Roster>,
+    at: std::time::Instant,
+}
+
+impl ModelCache {
+    pub fn new(ttl: std::time::Duration) -> ModelCache {
+        ModelCache { inner: std::sync::Mutex::new(std::collections::HashMap::new()), ttl }
+    }
+
+    /// The latest version of a plan, parsed against the current registry.
+    pub async fn get(&self, db: &Db, plan_key: &str) -> Result<CachedModel, ComputeError> {
+        let latest = db.plan_versions(plan_key).await?.last().map(|v| v.version);
+        let Some(latest) = latest else {
+            return Err(ComputeError::Problems(problem(format!("方案“{plan_key}”还没有版本"), format!("the plan '{plan_key}' has no version yet"))));
+        };
+        if let Some(c) = self.inner.lock().expect("model cache").get(plan_key) {
+            if c.version == latest && c.at.elapsed() < self.ttl {
+                return Ok(c.clone());
+            }
+        }
+        let (version, text) = db.plan_text(plan_key, Some(latest)).await?.ok_or_else(|| ComputeError::Storage(StorageError::NotFound(format!("plan '{plan_key}'"))))?;
+        let model = check_plan(db, &text).await?;
+        let roster = Arc::new(Roster::new(&model));
+        let c = CachedModel { version, model: Arc::new(model), roster, at: std::time::Instant::now() };
+        self.inner.lock().expect("model cache").insert(plan_key.to_string(), c.clone());
+        Ok(c)
+    }
+
+    pub fn invalidate(&self) {
+        self.inner.lock().expect("model cache").clear();
+    }
+}

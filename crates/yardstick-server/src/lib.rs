@@ -39,13 +39,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub sessions: Arc<auth::Sessions>,
     pub limiter: Arc<auth::LoginLimiter>,
+    pub models: Arc<compute::ModelCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
         let limiter = auth::LoginLimiter::new(config.login_failures_per_user, config.login_failures_per_address, Duration::from_secs(config.login_window_secs));
         let sessions = auth::Sessions::new(Duration::from_secs(config.session_cache_secs));
-        AppState { db, config: Arc::new(config), sessions: Arc::new(sessions), limiter: Arc::new(limiter) }
+        AppState { db, config: Arc::new(config), sessions: Arc::new(sessions), limiter: Arc::new(limiter), models: Arc::new(compute::ModelCache::new(Duration::from_secs(30))) }
     }
 }
 
