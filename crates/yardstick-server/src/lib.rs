@@ -54,11 +54,11 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, openapi) = utoipa_axum::router::OpenApiRouter::new().nest("/api/v1", api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
     let doc = openapi.clone();
     let router = Router::new()
-        .nest("/api/v1", api)
+        .merge(api)
         .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json((*doc).clone()) }))
         .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", (*openapi).clone()))
         .merge(ui::router())
