@@ -90,6 +90,11 @@ pub async fn serve(config: Config, demo: Option<yardstick_project::r#gen::Scale>
         let report = demo::load_demo(&db, scale, auth::now_ms()).await?;
         println!("{report}");
     }
+    if db.users().await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty() {
+        println!(
+            "还没有任何用户：请先创建管理员 / no users yet: create the first administrator with\n  yardstick admin create-user --username admin --database-url {url}\n(or start with --demo for the demo county)"
+        );
+    }
     let listen: SocketAddr = config.listen.parse().map_err(|e| anyhow::anyhow!("listen address '{}': {e}", config.listen))?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let state = AppState::new(db.clone(), config);
