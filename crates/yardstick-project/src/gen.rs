@@ -21,6 +21,10 @@
 //! with strict quotas (优秀 ≤ 20% with at least 90 points, 良好 ≤ 70%, 一般),
 //! static and dynamic coefficients, a mid-year plan version and an annual
 //! composition that uses months, quarters and halves.
+//!
+//! The county (90 units, laid out like Liaoyang's 91 in A, B1, B2, C1, C2, D and E) has
+//! unique, realistic unit names and one veto in September, and is the server's demo
+//! (`yardstick serve --demo`); the other scales draw everything.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -42,7 +46,7 @@ pub const YEAR: u16 = 2026;
 /// The size of a synthetic data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
-    /// About 100 units in 7 categories (A, B1, B2, C1, C2, D, E): one county.
+    /// 90 units in 7 categories (A, B1, B2, C1, C2, D, E): one county (Liaoyang has 91).
     County,
     /// 10,000 units in 100 categories.
     Province,
@@ -62,7 +66,7 @@ impl Scale {
     /// (units, categories).
     pub fn size(self) -> (usize, usize) {
         match self {
-            Scale::County => (100, 7),
+            Scale::County => (90, 7),
             Scale::Province => (10_000, 100),
             Scale::Country => (300_000, 3_000),
         }
@@ -171,6 +175,15 @@ impl D {
             frac /= 10;
         }
         out.extend_from_slice(&digits[..usize::from(self.s)]);
+    }
+}
+
+impl std::fmt::Display for D {
+    /// As the data files write it (`123.45`, `-0.5`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = Vec::with_capacity(24);
+        self.write(&mut out);
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
     }
 }
 
@@ -306,6 +319,9 @@ const DEPARTMENTS: [&str; 16] = [
     "生态环境局", "住房和城乡建设局", "交通运输局", "水务局", "农业农村局", "商务局", "卫生健康委员会", "市场监督管理局",
 ];
 
+/// The county's one veto: (month, unit index), a C2 township in September.
+const COUNTY_VETO: (u8, usize) = (9, 52);
+
 /// Occurrence rates per unit and month.
 const P_DEDUCTION: f64 = 0.03;
 const P_SECOND_DEDUCTION: f64 = 0.15;
@@ -371,8 +387,119 @@ pub struct Synthetic {
 }
 
 /// The key of the area subject that carries the dynamic coefficient's input.
-const AREA_KEY: &str = "AREA";
-const AREA_INPUT: &str = "g";
+pub const AREA_KEY: &str = "AREA";
+/// The name of the dynamic coefficient's area input (the area's GDP growth, %).
+pub const AREA_INPUT: &str = "g";
+
+/// A category as laid out by the generator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryInfo<'a> {
+    pub key: &'a str,
+    pub name: &'a str,
+    /// The plan's series key: `towns` or `depts`.
+    pub series: &'static str,
+    /// Its units' indices in generation order.
+    pub units: Range<usize>,
+}
+
+/// A unit as laid out by the generator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitInfo<'a> {
+    pub key: &'a str,
+    pub name: &'a str,
+    /// Its category's key.
+    pub category: &'a str,
+    /// Static coefficient level, 1–6.
+    pub static_level: u8,
+}
+
+/// One generated input in the form a database stores it: a field's value, or an
+/// occurrence with its amount and reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Value { indicator: &'static str, field: &'static str, value: String },
+    /// `field` is `count` (deductions, vetoes, demotions) or `value` (bonus items); an
+    /// absent amount means one occurrence.
+    Occurrence { indicator: &'static str, field: &'static str, amount: Option<String>, reason: String },
+}
+
+/// The data columns of numeric fields, in the methods' slot order (as the files write them).
+const FIELD_COLUMNS: [&str; 4] = ["actual", "target", "growth", "target_growth"];
+
+impl Item {
+    /// The key of the item's indicator in the plan.
+    pub fn indicator_key(&self) -> &'static str {
+        match *self {
+            Item::Fields { indicator, .. } | Item::Level { indicator, .. } | Item::Event { indicator, .. } => INDICATORS[indicator].key,
+        }
+    }
+
+    /// The item as stored cells: one per numeric field, the level's name, or the occurrence.
+    /// The same values as the data files, whose occurrence rows put any amount under `value`
+    /// (`count` and `value` read the same for occurrences).
+    pub fn cells(self, mut emit: impl FnMut(Cell)) {
+        let key = self.indicator_key();
+        match self {
+            Item::Fields { vals, n, .. } => {
+                for (k, v) in vals.iter().take(usize::from(n)).enumerate() {
+                    emit(Cell::Value { indicator: key, field: FIELD_COLUMNS[k], value: v.to_string() });
+                }
+            }
+            Item::Level { level, .. } => {
+                emit(Cell::Value { indicator: key, field: "level", value: QUALITATIVE_LEVELS[usize::from(level)].0.to_string() });
+            }
+            Item::Event { indicator, amount, reason } => {
+                let field = if INDICATORS[indicator].kind == Kind::Bonus { "value" } else { "count" };
+                emit(Cell::Occurrence { indicator: key, field, amount: amount.map(|a| a.to_string()), reason: reason.to_text() });
+            }
+        }
+    }
+}
+
+/// Town place names for the county: two characters, none repeated.
+const COUNTY_TOWN_SUFFIX: [(&str, &str); 5] = [("A", "街道"), ("B1", "镇"), ("B2", "镇"), ("C1", "镇"), ("C2", "乡")];
+/// The county's departments (16 economic, 12 comprehensive), each once.
+const COUNTY_DEPARTMENTS: [(&str, &[&str]); 2] = [
+    (
+        "D",
+        &[
+            "县发展和改革局", "县工业和信息化局", "县财政局", "县统计局", "县商务局", "县自然资源局", "县住房和城乡建设局", "县交通运输局",
+            "县农业农村局", "县水利局", "县文化旅游和广播电视局", "县市场监督管理局", "县科学技术局", "县投资促进中心", "县税务局",
+            "县生态环境分局",
+        ],
+    ),
+    (
+        "E",
+        &[
+            "县教育局", "县民政局", "县人力资源和社会保障局", "县卫生健康局", "县司法局", "县应急管理局", "县退役军人事务局", "县医疗保障局",
+            "县信访局", "县营商环境建设局", "县城市管理综合行政执法局", "县机关事务服务中心",
+        ],
+    ),
+];
+
+/// Gives the county's units unique, realistic names (a database requires unique unit names):
+/// towns get distinct two-character place names with their category's suffix, departments
+/// the county's department names in order.
+fn county_names(seed: u64, categories: &[CatDef], units: &mut [UnitDef]) {
+    let mut pairs: Vec<(usize, usize)> = (0..PLACE.len()).flat_map(|a| (0..PLACE.len()).filter(move |&b| b != a).map(move |b| (a, b))).collect();
+    let mut r = SplitMix64::keyed(seed, u64::MAX, 1);
+    for i in (1..pairs.len()).rev() {
+        pairs.swap(i, r.below(i as u64 + 1) as usize);
+    }
+    let mut next_pair = pairs.into_iter();
+    for c in categories {
+        let suffix = COUNTY_TOWN_SUFFIX.iter().find(|(k, _)| *k == c.key).map(|(_, s)| *s);
+        let depts = COUNTY_DEPARTMENTS.iter().find(|(k, _)| *k == c.key).map(|(_, d)| *d);
+        for (i, u) in c.units.clone().enumerate() {
+            if let Some(suffix) = suffix {
+                let (a, b) = next_pair.next().expect("enough place names for the county");
+                units[u].name = format!("{}{}{suffix}", PLACE[a], PLACE[b]);
+            } else if let Some(name) = depts.and_then(|d| d.get(i)) {
+                units[u].name = (*name).to_string();
+            }
+        }
+    }
+}
 
 impl Synthetic {
     /// Lays out categories and units for a scale; `months` (1–12) of data will be generated.
@@ -385,11 +512,11 @@ impl Synthetic {
         let specs: Vec<(String, String, usize, usize)> = match scale {
             Scale::County => [
                 ("A", "A类：城区街道", TOWNS, 10),
-                ("B1", "B1类：工业重镇", TOWNS, 16),
-                ("B2", "B2类：工业乡镇", TOWNS, 15),
-                ("C1", "C1类：农业重镇", TOWNS, 14),
-                ("C2", "C2类：农业乡镇", TOWNS, 15),
-                ("D", "D类：经济部门", DEPTS, 18),
+                ("B1", "B1类：工业重镇", TOWNS, 14),
+                ("B2", "B2类：工业乡镇", TOWNS, 13),
+                ("C1", "C1类：农业重镇", TOWNS, 12),
+                ("C2", "C2类：农业乡镇", TOWNS, 13),
+                ("D", "D类：经济部门", DEPTS, 16),
                 ("E", "E类：综合部门", DEPTS, 12),
             ]
             .into_iter()
@@ -428,7 +555,7 @@ impl Synthetic {
             start += size;
         }
         debug_assert_eq!(start, n_units);
-        let units = categories
+        let mut units: Vec<UnitDef> = categories
             .par_iter()
             .enumerate()
             .flat_map_iter(|(c, cat)| {
@@ -447,7 +574,30 @@ impl Synthetic {
                 })
             })
             .collect();
+        if scale == Scale::County {
+            county_names(seed, &categories, &mut units);
+        }
         Synthetic { scale, seed, months, categories, units }
+    }
+
+    /// The categories in plan order.
+    pub fn categories(&self) -> impl ExactSizeIterator<Item = CategoryInfo<'_>> {
+        self.categories.iter().map(|c| CategoryInfo {
+            key: &c.key,
+            name: &c.name,
+            series: if c.series == TOWNS { "towns" } else { "depts" },
+            units: c.units.clone(),
+        })
+    }
+
+    /// The units in generation order (category by category), as `subjects_csv` lists them.
+    pub fn units(&self) -> impl ExactSizeIterator<Item = UnitInfo<'_>> {
+        self.units.iter().map(|u| UnitInfo {
+            key: &u.key,
+            name: &u.name,
+            category: &self.categories[u.category as usize].key,
+            static_level: u.static_level,
+        })
     }
 
     pub fn unit_count(&self) -> usize {
@@ -667,6 +817,9 @@ impl Synthetic {
                     if r.unit() < P_VETO {
                         let text = VETO_REASONS[r.below(VETO_REASONS.len() as u64) as usize];
                         emit(Item::Event { indicator: j, amount: None, reason: Reason { month, text } });
+                    } else if self.scale == Scale::County && (month, u) == COUNTY_VETO {
+                        // Drawn vetoes are too rare to show in 90 units; the county has one, without a draw.
+                        emit(Item::Event { indicator: j, amount: None, reason: Reason { month, text: VETO_REASONS[0] } });
                     }
                 }
                 Kind::Demotion => {
@@ -918,6 +1071,7 @@ pub fn in_memory(scale: Scale, seed: u64, months: u8) -> anyhow::Result<InMemory
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use yardstick_engine::Scorer;
     use yardstick_formats::data::DataLoader;
 
@@ -964,10 +1118,67 @@ mod tests {
         let b = Scorer::new(&model, roster.clone(), &csv).score(p).unwrap();
         let rows = |r: &yardstick_engine::PeriodResult| r.categories.iter().flat_map(|c| c.rows.clone()).collect::<Vec<_>>();
         assert_eq!(rows(&a), rows(&b));
-        assert_eq!(rows(&a).len(), 100);
+        assert_eq!(rows(&a).len(), 90);
         // Both quota grades are used and nobody passes 优秀 below 90.
         assert!(rows(&a).iter().any(|r| r.grade == 0) && rows(&a).iter().any(|r| r.grade == 2));
         assert!(rows(&a).iter().filter(|r| r.grade == 0).all(|r| r.cents >= 9000));
+    }
+
+    /// The county: 90 units in A, B1, B2, C1, C2, D, E with unique names, one veto in
+    /// September, and cells that say what the data files say.
+    #[test]
+    fn county_layout_and_cells() {
+        let syn = Synthetic::new(Scale::County, 2026, 12);
+        let sizes: Vec<(&str, usize)> = syn.categories().map(|c| (c.key, c.units.len())).collect();
+        assert_eq!(sizes, [("A", 10), ("B1", 14), ("B2", 13), ("C1", 12), ("C2", 13), ("D", 16), ("E", 12)]);
+        assert_eq!(syn.units().len(), 90);
+        let names: std::collections::HashSet<&str> = syn.units().map(|u| u.name).collect();
+        assert_eq!(names.len(), 90, "unit names are unique");
+        assert!(syn.units().take(10).all(|u| u.name.ends_with("街道") && u.category == "A"));
+        assert!(syn.units().any(|u| u.name == "县统计局" && u.category == "D"));
+        let mut vetoes = Vec::new();
+        let mut per_month = Vec::new();
+        for month in 1..=12u8 {
+            let mut cells = Vec::new();
+            for u in 0..syn.unit_count() {
+                syn.unit_month(month, u, |item| {
+                    item.cells(|c| {
+                        if let Cell::Occurrence { indicator: "VETO", .. } = &c {
+                            vetoes.push((month, u));
+                        }
+                        cells.push((u, item.indicator_key(), c));
+                    })
+                });
+            }
+            per_month.push(cells);
+        }
+        assert_eq!(vetoes, [COUNTY_VETO]);
+        // The cells of March, written as CSV rows, are the file's rows.
+        let mut file = Vec::new();
+        syn.format_units(3, 0..syn.unit_count(), &mut file);
+        let mut rows: Vec<String> = String::from_utf8(file).unwrap().lines().map(str::to_string).collect();
+        let mut from_cells = BTreeMap::<(usize, &str, Option<String>), [String; 7]>::new();
+        let col = |f: &str| ["actual", "target", "growth", "target_growth", "level", "value", "count"].iter().position(|x| *x == f).unwrap();
+        for (u, ind, c) in &per_month[2] {
+            match c {
+                Cell::Value { field, value, .. } => from_cells.entry((*u, ind, None)).or_default()[col(field)] = value.clone(),
+                Cell::Occurrence { field, amount, reason, .. } => {
+                    // The files write any amount under `value`.
+                    let _ = col(field);
+                    let e = from_cells.entry((*u, ind, Some(reason.clone()))).or_default();
+                    e[5] = amount.clone().unwrap_or_default();
+                }
+            }
+        }
+        let mut rebuilt: Vec<String> = from_cells
+            .iter()
+            .map(|((u, ind, reason), c)| {
+                format!("2026-03,{},{ind},{},{},{},{},{},{},{}", syn.units[*u].key, c[0], c[1], c[2], c[3], c[4], c[5], reason.clone().unwrap_or_default())
+            })
+            .collect();
+        rows.sort();
+        rebuilt.sort();
+        assert_eq!(rows, rebuilt);
     }
 
     #[test]

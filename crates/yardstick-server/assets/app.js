@@ -8,6 +8,7 @@
    - [data-filter-status="id"]         shows "{shown} / {total}" (its data-template) after filtering
    - [data-print]                      prints the page
    - <meta name="csrf-token">          sent as X-CSRF-Token on every htmx request and Yardstick.fetch
+   - form [aria-invalid="true"]        the first such field gets the focus when the page loads
 */
 (function () {
   "use strict";
@@ -66,17 +67,44 @@
   var INK = "#1a1a1a", MUTED = "#4b5563", GRID = "#e5e7eb";
   var live = []; /* {el, chart, data} */
 
-  function baseOption(d) {
+  /* Title and subtitle wrap to the chart's width (phones); head() says how tall they are. */
+  var TITLE_LH = 22, SUB_LH = 16, TITLE_GAP = 8;
+  function baseOption(d, el) {
+    var w = Math.max(120, el.clientWidth - 8);
     return {
       textStyle: { fontFamily: getComputedStyle(document.body).fontFamily, color: INK },
       aria: { enabled: true },
       title: {
-        text: d.title || "", subtext: d.subtitle || "", left: 0, top: 0,
-        textStyle: { fontSize: 16, fontWeight: "bold", color: INK },
-        subtextStyle: { color: MUTED }
+        text: d.title || "", subtext: d.subtitle || "", left: 0, top: 0, padding: [0, 0, 0, 0], itemGap: TITLE_GAP,
+        textStyle: { fontSize: 16, fontWeight: "bold", color: INK, width: w, overflow: "break", lineHeight: TITLE_LH },
+        subtextStyle: { color: MUTED, fontSize: 12, width: w, overflow: "break", lineHeight: SUB_LH }
       },
       animationDuration: 400
     };
+  }
+
+  /* Lines a text takes at a width, breaking between CJK characters and between words, as ECharts' "break" does. */
+  function textRows(text, font, width) {
+    if (!text) return 0;
+    measureCtx = measureCtx || document.createElement("canvas").getContext("2d");
+    measureCtx.font = font;
+    var tokens = String(text).match(/[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+\s*|\s+/g) || [];
+    var rows = 1, x = 0;
+    tokens.forEach(function (t) {
+      var w = measureCtx.measureText(t).width;
+      if (x > 0 && x + measureCtx.measureText(t.replace(/\s+$/, "")).width > width) { rows++; x = 0; }
+      x += w;
+    });
+    return rows;
+  }
+
+  /* Height of the title block in pixels. */
+  function head(d, el) {
+    var font = getComputedStyle(document.body).fontFamily;
+    var w = Math.max(120, el.clientWidth - 8) * 0.98;
+    var t = textRows(d.title || "", "bold 16px " + font, w);
+    var s = textRows(d.subtitle || "", "12px " + font, w);
+    return t * TITLE_LH + (s ? TITLE_GAP + s * SUB_LH : 0);
   }
 
   function nameWidth(el) { return Math.max(64, Math.min(180, Math.round(el.clientWidth * 0.32))); }
@@ -103,10 +131,10 @@
     var top = Math.max.apply(null, [0].concat(lines.map(function (l) { return num(l.value); })));
     lines.sort(function (a, b) { return num(a.value) - num(b.value); });
     var lineRows = Math.min(lines.length, 3);
-    var opt = baseOption(d);
+    var opt = baseOption(d, el);
     opt.grid = {
       left: 4, right: rows.some(function (r) { return r.grade; }) ? 104 : 56,
-      top: (d.subtitle ? 64 : 40) + lineRows * 15, bottom: 8
+      top: head(d, el) + 18 + lineRows * 15, bottom: 8
     };
     opt.tooltip = {
       trigger: "axis", axisPointer: { type: "shadow" }, textStyle: { color: INK },
@@ -184,8 +212,8 @@
       });
     }
     var rows = series.length > 1 ? legendRows(series.map(function (s) { return s.name; }), el.clientWidth) : 0;
-    var titleH = d.subtitle ? 50 : 30;
-    var opt = baseOption(d);
+    var titleH = head(d, el) + 8;
+    var opt = baseOption(d, el);
     opt.legend = rows ? { top: titleH, left: 0, itemGap: 12, textStyle: { color: INK, fontSize: 12 } } : undefined;
     opt.grid = { left: 4, right: 16, top: titleH + rows * 22 + 14, bottom: 8 };
     var n = (d.series || []).length;
@@ -225,7 +253,11 @@
     }
     el.setAttribute("data-chart-ready", "1");
     var h = num(el.getAttribute("data-height"));
-    if (h === null) h = d.kind === "ranking" ? Math.max(240, 28 * (d.names || []).length + 80) : 320;
+    if (h === null) {
+      h = d.kind === "ranking"
+        ? Math.max(240, 28 * (d.names || []).length + head(d, el) + 52 + Math.min((d.lines || []).length, 3) * 15)
+        : 280 + head(d, el);
+    }
     el.style.height = h + "px";
     if (!el.hasAttribute("role")) el.setAttribute("role", "img");
     var chart = echarts.init(el, null, { renderer: "canvas", locale: ZH ? "ZH" : "EN" });
@@ -264,10 +296,10 @@
     requestAnimationFrame(function () { pending = false; resizeAll(); });
   });
 
-  /* Print: open the data tables behind charts and fit charts to A4 width (180 mm ≈ 680 px). */
+  /* Print: open the data tables behind charts (and a collapsed full explanation) and fit charts to A4 width (180 mm ≈ 680 px). */
   var opened = [];
   window.addEventListener("beforeprint", function () {
-    opened = all(document, "details.chart-table:not([open])");
+    opened = all(document, "details.chart-table:not([open]), details.explain-full:not([open])");
     opened.forEach(function (d) { d.open = true; });
     resizeAll(680);
   });
@@ -391,7 +423,15 @@
     all(root, "[data-chart]").forEach(initChart);
   }
 
+  /* A form shown again with errors: put the cursor in the first field to fix. */
+  function focusFirstError() {
+    var bad = document.querySelector('form [aria-invalid="true"]');
+    if (bad && !document.querySelector("[autofocus]")) bad.focus();
+  }
+
   if (window.htmx && htmx.onLoad) htmx.onLoad(init);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusFirstError);
+  else focusFirstError();
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(document); });
   else init(document);
 

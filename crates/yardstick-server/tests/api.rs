@@ -1,0 +1,1050 @@
+//! The API's behaviour and its answers to bad input (issue 3, items 2, 4, 5 and 9): sign-in,
+//! rate limiting, sessions, CSRF, API tokens, cookie flags and security headers; malformed,
+//! mistyped, oversized and unknown input with stable error codes in both languages; values
+//! checked against the plan all or nothing; plan versions; publication versions; the audit
+//! trail and the auditor's read-only access; and a bounded fuzz loop that must never see a
+//! 5xx. Every test runs on SQLite and on PostgreSQL (see `common`).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use common::{APRIL, Cred, MARCH, PLAN, PLAN_TOML, PW, REPORTER_B, Resp, World, hv, request, seed};
+use serde_json::{Value, json};
+use yardstick_storage::Db;
+
+on_both_backends!(
+    sign_in_and_out,
+    failed_sign_ins_are_rate_limited,
+    csrf_is_required_for_sessions_not_tokens,
+    api_tokens_and_disabled_users,
+    security_headers_on_pages_and_api,
+    bad_input_gets_clear_errors,
+    messages_follow_the_language,
+    values_are_checked_all_or_nothing,
+    registry_changes_do_not_block_data_entry,
+    plan_versions_are_checked_and_kept,
+    publication_and_republication,
+    every_change_is_audited,
+    the_auditor_reads_but_never_writes,
+    fuzz_never_answers_5xx,
+);
+
+const V1: &str = "/api/v1";
+
+fn api(path: &str) -> String {
+    format!("{V1}{path}")
+}
+
+/// Audit rows, as the API lists them (all of them, up to 1000).
+async fn audit(w: &World, cred: &Cred) -> Vec<Value> {
+    w.get(&api("/audit?limit=1000"), cred).await.ok().as_array().expect("an array").clone()
+}
+
+fn values_uri(period: &str, unit: &str) -> String {
+    api(&format!("/plans/{PLAN}/periods/{period}/units/{unit}/values"))
+}
+
+/// The stored value of `indicator.field` of a unit in a period, as the API shows it.
+async fn value_of(w: &World, cred: &Cred, period: &str, unit: &str, indicator: &str, field: &str) -> Option<String> {
+    let v = w.get(&values_uri(period, unit), cred).await.ok();
+    v["values"].as_array()?.iter().find(|x| x["indicator"] == indicator && x["field"] == field).and_then(|x| x["value"].as_str()).map(String::from)
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-in, sessions, CSRF, tokens, headers.
+
+async fn sign_in_and_out(db: Db) {
+    let w = seed(db).await;
+    let login = |u: &str, p: &str| json!({ "username": u, "password": p });
+    w.send(Method::POST, &api("/session"), &Cred::Anon, Some(login("admin", "wrong password"))).await.expect(401, Some("bad_credentials"));
+    w.send(Method::POST, &api("/session"), &Cred::Anon, Some(login("nobody", PW))).await.expect(401, Some("bad_credentials"));
+    w.send(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": "admin" }))).await.expect(422, Some("wrong_type"));
+
+    let r = w.send(Method::POST, &api("/session"), &Cred::Anon, Some(login("admin", PW))).await;
+    let me = r.ok();
+    assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("admin"), Some("admin")));
+    let csrf = me["csrf_token"].as_str().expect("a session answers its CSRF token").to_string();
+    assert!(csrf.len() >= 32, "a long random CSRF token: {csrf}");
+    let line = r.set_cookie_line("ys_session").expect("the session cookie is set");
+    let attrs: Vec<String> = line.split(';').map(|a| a.trim().to_ascii_lowercase()).collect();
+    for want in ["httponly", "samesite=lax", "path=/"] {
+        assert!(attrs.iter().any(|a| a == want), "the session cookie has {want}: {line}");
+    }
+    assert!(!attrs.iter().any(|a| a == "secure"), "no Secure flag unless configured (plain HTTP in tests): {line}");
+    assert!(attrs.iter().any(|a| a.starts_with("max-age=")), "the cookie expires: {line}");
+    let cookie = r.set_cookie("ys_session").expect("cookie value");
+    assert!(cookie.len() >= 32, "a long random session token");
+    let s = Cred::Session { cookie: cookie.clone(), csrf };
+
+    let me = w.get(&api("/me"), &s).await.ok();
+    assert_eq!(me["username"], "admin");
+
+    let out = w.send(Method::DELETE, &api("/session"), &s, None).await;
+    out.expect(204, None);
+    let cleared = out.set_cookie_line("ys_session").expect("sign-out clears the cookie");
+    assert!(cleared.to_ascii_lowercase().contains("max-age=0"), "{cleared}");
+    w.get(&api("/me"), &s).await.expect(401, Some("session_expired"));
+
+    // A browser with a stale cookie can still sign in.
+    let mut req = request(Method::POST, &api("/session"), &Cred::Anon, Some(login("admin", PW)));
+    req.headers_mut().insert(header::COOKIE, hv(&format!("ys_session={cookie}")));
+    w.raw(req).await.ok();
+
+    // No cookie, an unknown one, an expired one.
+    w.get(&api("/me"), &Cred::Anon).await.expect(401, Some("unauthenticated"));
+    let unknown = Cred::Session { cookie: "0".repeat(64), csrf: String::new() };
+    w.get(&api("/me"), &unknown).await.expect(401, Some("session_expired"));
+    let token = yardstick_server::auth::random_token();
+    let now = yardstick_server::auth::now_ms();
+    let admin = w.user_id("admin").await;
+    w.db.create_session(&yardstick_server::auth::hash_token(&token), admin, "csrf", now - 7_200_000, now - 3_600_000).await.expect("an expired session");
+    let expired = Cred::Session { cookie: token, csrf: "csrf".into() };
+    w.get(&api("/me"), &expired).await.expect(401, Some("session_expired"));
+    w.send(Method::DELETE, &api("/session"), &expired, None).await.expect(401, Some("session_expired"));
+}
+
+async fn failed_sign_ins_are_rate_limited(db: Db) {
+    let w = seed(db).await;
+    for i in 1..=5 {
+        let r = w.send(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": "viewer", "password": format!("wrong {i}") }))).await;
+        r.expect(401, Some("bad_credentials"));
+    }
+    // Blocked now, even with the right password, and whatever the case of the name.
+    for name in ["viewer", "VIEWER"] {
+        let r = w.send(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": name, "password": PW }))).await;
+        r.expect(429, None);
+        assert!(r.code().is_some(), "a 429 carries an error code: {}", r.text());
+        let after = r.header("retry-after").unwrap_or_else(|| panic!("a 429 says when to retry (Retry-After): {:?}", r.headers));
+        let secs: u64 = after.parse().unwrap_or_else(|_| panic!("Retry-After is a number of seconds: {after}"));
+        assert!((1..=901).contains(&secs), "Retry-After within the window: {secs}");
+    }
+    // Other users are not blocked by one user's failures.
+    w.sign_in("admin").await;
+}
+
+async fn csrf_is_required_for_sessions_not_tokens(db: Db) {
+    let w = seed(db).await;
+    let s = w.sign_in("admin").await;
+    let Cred::Session { cookie, csrf } = s.clone() else { unreachable!() };
+    let body = || Body::from(json!({ "name": "script" }).to_string());
+    let post = |extra: &[(&str, &str)]| {
+        let mut b = Request::builder().method(Method::POST).uri(api("/tokens")).header(header::COOKIE, format!("ys_session={cookie}")).header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        b.body(body()).expect("request")
+    };
+    w.raw(post(&[])).await.expect(403, Some("csrf"));
+    w.raw(post(&[("x-csrf-token", "not the token")])).await.expect(403, Some("csrf"));
+    w.raw(post(&[("x-csrf-token", "")])).await.expect(403, Some("csrf"));
+    w.raw(post(&[("x-csrf-token", &csrf), ("sec-fetch-site", "cross-site")])).await.expect(403, Some("csrf"));
+    w.raw(post(&[("x-csrf-token", &csrf), ("origin", "https://evil.example"), ("host", "yardstick.example")])).await.expect(403, Some("csrf"));
+    w.raw(post(&[("x-csrf-token", &csrf), ("sec-fetch-site", "same-origin"), ("origin", "https://yardstick.example"), ("host", "yardstick.example")])).await.expect(201, None);
+    w.raw(post(&[("x-csrf-token", &csrf)])).await.expect(201, None);
+    // The token in a form field is read too, and the body stays whole for the handler
+    // (which then refuses the form: the API takes JSON).
+    let form = Request::builder()
+        .method(Method::POST)
+        .uri(api("/tokens"))
+        .header(header::COOKIE, format!("ys_session={cookie}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("_csrf={csrf}&name=x")))
+        .expect("request");
+    w.raw(form).await.expect(415, Some("unsupported_media_type"));
+    // Reads need no CSRF token.
+    w.get(&api("/me"), &s).await.ok();
+    // A cross-site sign-in (login CSRF) is refused too.
+    let mut req = request(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": "admin", "password": PW })));
+    req.headers_mut().insert("sec-fetch-site", hv("cross-site"));
+    w.raw(req).await.expect(403, Some("csrf"));
+
+    // Bearer tokens: scripts send no CSRF token, and browsers never send them on their own.
+    let t = w.token("admin").await;
+    let Cred::Bearer(tok) = &t else { unreachable!() };
+    assert!(tok.starts_with("ys_") && tok.len() > 40, "{tok}");
+    let mut req = request(Method::POST, &api("/categories"), &t, Some(json!({ "key": "C", "name": "C类" })));
+    req.headers_mut().insert("sec-fetch-site", hv("cross-site"));
+    w.raw(req).await.expect(201, None);
+    let me = w.get(&api("/me"), &t).await.ok();
+    assert_eq!(me["csrf_token"], Value::Null, "no CSRF token for API tokens");
+}
+
+async fn api_tokens_and_disabled_users(db: Db) {
+    let w = seed(db).await;
+    let bad = Cred::Bearer("ys_not_a_token".into());
+    let r = w.get(&api("/me"), &bad).await;
+    r.expect(401, Some("bad_token"));
+    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"));
+    // A token carries its user's scope.
+    let rep = w.token("reporter").await;
+    w.get(&values_uri(MARCH, "A1"), &rep).await.ok();
+    w.get(&values_uri(MARCH, "B1"), &rep).await.expect(403, Some("forbidden"));
+    w.send(Method::PUT, &values_uri(MARCH, "A1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "91" }] }))).await.ok();
+    w.send(Method::PUT, &values_uri(MARCH, "B1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "91" }] }))).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api("/categories"), &rep, Some(json!({ "key": "C", "name": "C类" }))).await.expect(403, Some("forbidden"));
+    let name = json!({ "name": "" });
+    w.send(Method::POST, &api("/tokens"), &rep, Some(name)).await.expect(422, Some("bad_name"));
+
+    // Disabling a user ends their sessions and tokens at once; they cannot sign in again.
+    let viewer_s = w.sign_in("viewer").await;
+    let viewer_t = w.token("viewer").await;
+    w.get(&api("/me"), &viewer_s).await.ok();
+    let admin = w.sign_in("admin").await;
+    let id = w.user_id("viewer").await;
+    let u = w.send(Method::PATCH, &api(&format!("/users/{id}")), &admin, Some(json!({ "disabled": true }))).await.ok();
+    assert_eq!(u["disabled"], true);
+    w.get(&api("/me"), &viewer_s).await.expect(401, Some("session_expired"));
+    w.get(&api("/me"), &viewer_t).await.expect(401, Some("bad_token"));
+    w.send(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": "viewer", "password": PW }))).await.expect(403, Some("account_disabled"));
+    let me = w.user_id("admin").await;
+    w.send(Method::PATCH, &api(&format!("/users/{me}")), &admin, Some(json!({ "disabled": true }))).await.expect(422, Some("self_disable"));
+    // A change is all or nothing: a refused password leaves the account as it was.
+    let leader = w.user_id("leader").await;
+    let leader_s = w.sign_in("leader").await;
+    let audit_before = audit(&w, &admin).await.len();
+    w.send(Method::PATCH, &api(&format!("/users/{leader}")), &admin, Some(json!({ "disabled": true, "password": "short" }))).await.expect(422, Some("weak_password"));
+    let users = w.get(&api("/users"), &admin).await.ok();
+    let l = users["items"].as_array().unwrap().iter().find(|u| u["id"] == leader).cloned().unwrap();
+    assert_eq!(l["disabled"], false, "a PATCH refused with 422 must not have disabled the user: {l}");
+    assert_eq!(audit(&w, &admin).await.len(), audit_before, "a refused PATCH writes nothing");
+    w.get(&api("/me"), &leader_s).await.ok();
+    // A new password ends the sessions too, and the new one works.
+    let rep_s = w.sign_in(REPORTER_B).await;
+    let rb = w.user_id(REPORTER_B).await;
+    w.send(Method::PATCH, &api(&format!("/users/{rb}")), &admin, Some(json!({ "password": "short" }))).await.expect(422, Some("weak_password"));
+    w.send(Method::PATCH, &api(&format!("/users/{rb}")), &admin, Some(json!({ "password": "a brand new passphrase" }))).await.ok();
+    w.get(&api("/me"), &rep_s).await.expect(401, Some("session_expired"));
+    w.send(Method::POST, &api("/session"), &Cred::Anon, Some(json!({ "username": REPORTER_B, "password": "a brand new passphrase" }))).await.ok();
+}
+
+async fn security_headers_on_pages_and_api(db: Db) {
+    let w = seed(db).await;
+    let s = w.sign_in("admin").await;
+    let answers = [
+        w.get("/", &Cred::Anon).await,
+        w.get("/api/docs/", &Cred::Anon).await,
+        w.get("/no/such/page", &Cred::Anon).await,
+        w.get("/api/openapi.json", &Cred::Anon).await,
+        w.get(&api("/me"), &Cred::Anon).await,
+        w.get(&api("/me"), &s).await,
+        w.get(&api("/no-such-route"), &s).await,
+        w.send(Method::POST, &api("/categories"), &s, Some(json!({ "key": "A", "name": "重复" }))).await,
+    ];
+    for r in &answers {
+        assert!(!r.status.is_server_error(), "{}: {}", r.what, r.status);
+        let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("{}: no Content-Security-Policy", r.what));
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{}: {csp}", r.what);
+        assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"), "{}", r.what);
+        assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{}", r.what);
+        assert!(r.header("referrer-policy").is_some(), "{}: Referrer-Policy", r.what);
+        assert_eq!(r.headers.get_all("content-security-policy").iter().count(), 1, "{}: one CSP header", r.what);
+        assert_eq!(r.headers.get_all("x-frame-options").iter().count(), 1, "{}: one X-Frame-Options header", r.what);
+    }
+    // API answers are JSON, private and not cached.
+    for r in &answers[3..] {
+        let ct = r.header("content-type").unwrap_or_default();
+        assert!(ct.starts_with("application/json"), "{}: {ct}", r.what);
+    }
+    assert_eq!(answers[5].header("cache-control").as_deref(), Some("no-store"), "signed-in answers are not cached");
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input.
+
+/// A request with raw bytes and optional content type.
+fn bytes_request(method: Method, uri: &str, cred: &Cred, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut b = cred.apply(&method, Request::builder().method(method.clone()).uri(uri));
+    if let Some(ct) = content_type {
+        b = b.header(header::CONTENT_TYPE, ct);
+    }
+    b.body(body.into()).expect("request")
+}
+
+async fn bad_input_gets_clear_errors(db: Db) {
+    let w = seed(db).await;
+    let s = w.sign_in("admin").await;
+    let t = w.token("admin").await;
+    let json_ct = Some("application/json");
+    let cats = api("/categories");
+
+    // Malformed JSON, wrong types, unknown and missing fields.
+    for bad in [r#"{"key": "X","#, "{", "not json", r#"{"key": "X", "name": "x"} trailing"#, ""] {
+        w.raw(bytes_request(Method::POST, &cats, &s, json_ct, bad.to_string())).await.expect(400, Some("malformed_json"));
+    }
+    for bad in [json!({ "key": 1, "name": "x" }), json!({ "key": "X", "name": "x", "sort": "first" }), json!({ "key": "X", "name": "x", "colour": "red" }), json!({ "key": "X" }), json!([1, 2]), json!(null)] {
+        w.send(Method::POST, &cats, &s, Some(bad)).await.expect(422, Some("wrong_type"));
+    }
+    w.send(Method::PUT, &values_uri(MARCH, "A1"), &s, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": 101 }] }))).await.expect(422, Some("wrong_type"));
+    w.send(Method::POST, &api("/plans"), &s, Some(json!({ "key": "p2030", "year": "2030", "name": "x" }))).await.expect(422, Some("wrong_type"));
+    w.send(Method::POST, &api("/plans"), &s, Some(json!({ "key": "p2030", "year": 1e40, "name": "x" }))).await.expect(422, Some("wrong_type"));
+    w.send(Method::POST, &api("/plans"), &s, Some(json!({ "key": "p2030", "year": 1999, "name": "x" }))).await.expect(422, Some("bad_year"));
+    w.send(Method::POST, &cats, &s, Some(json!({ "key": "has space", "name": "x" }))).await.expect(422, Some("bad_key"));
+    w.send(Method::POST, &cats, &s, Some(json!({ "key": "X", "name": "  " }))).await.expect(422, Some("bad_name"));
+    w.send(Method::POST, &api("/users"), &s, Some(json!({ "username": "u1", "display_name": "x", "role": "root", "password": "long enough pw" }))).await.expect(422, Some("bad_role"));
+    w.send(Method::POST, &api("/users"), &s, Some(json!({ "username": "u1", "display_name": "x", "role": "reporter", "password": "long enough pw" }))).await.expect(422, Some("unit_required"));
+    w.send(Method::POST, &api("/users"), &s, Some(json!({ "username": "u1", "display_name": "x", "role": "reporter", "unit": "NOPE", "password": "long enough pw" }))).await.expect(422, Some("bad_reference"));
+    w.send(Method::POST, &api("/units"), &s, Some(json!({ "key": "Z9", "name": "无此类", "category": "ZZ" }))).await.expect(422, Some("bad_reference"));
+    w.send(Method::PUT, &api("/units/A1"), &s, Some(json!({ "key": "A2", "name": "x" }))).await.expect(422, Some("key_mismatch"));
+
+    // Content type missing or wrong.
+    let good = json!({ "key": "X", "name": "X类" }).to_string();
+    w.raw(bytes_request(Method::POST, &cats, &s, None, good.clone())).await.expect(415, Some("unsupported_media_type"));
+    w.raw(bytes_request(Method::POST, &cats, &s, Some("text/plain"), good.clone())).await.expect(415, Some("unsupported_media_type"));
+    w.raw(bytes_request(Method::POST, &cats, &t, None, good.clone())).await.expect(415, Some("unsupported_media_type"));
+
+    // Oversized bodies (over 2 MiB), with and without a Content-Length, session and token.
+    let big = format!(r#"{{"key":"X","name":"{}"}}"#, "x".repeat(2 * 1024 * 1024 + 10));
+    for cred in [&s, &t] {
+        let mut req = bytes_request(Method::POST, &cats, cred, json_ct, big.clone());
+        req.headers_mut().insert(header::CONTENT_LENGTH, hv(&big.len().to_string()));
+        w.raw(req).await.expect(413, Some("too_large"));
+        w.raw(bytes_request(Method::POST, &cats, cred, json_ct, chunked(big.clone().into_bytes()))).await.expect(413, Some("too_large"));
+    }
+    let mut form = bytes_request(Method::POST, &cats, &Cred::Anon, Some("application/x-www-form-urlencoded"), format!("_csrf=x&big={}", "y".repeat(3 * 1024 * 1024)));
+    let Cred::Session { cookie, .. } = &s else { unreachable!() };
+    form.headers_mut().insert(header::COOKIE, hv(&format!("ys_session={cookie}")));
+    w.raw(form).await.expect(413, Some("too_large"));
+
+    // Unknown ids.
+    let nf = |r: Resp| {
+        r.expect(404, Some("not_found"));
+    };
+    nf(w.get(&api("/units/NOPE"), &s).await);
+    nf(w.send(Method::PUT, &api("/units/NOPE"), &s, Some(json!({ "key": "NOPE", "name": "x" }))).await);
+    nf(w.send(Method::PUT, &api("/categories/NOPE"), &s, Some(json!({ "key": "NOPE", "name": "x" }))).await);
+    nf(w.send(Method::PATCH, &api("/users/999999"), &s, Some(json!({ "disabled": true }))).await);
+    nf(w.get(&api("/plans/nope/versions"), &s).await);
+    nf(w.get(&api("/plans/nope/periods"), &s).await);
+    nf(w.get(&api(&format!("/plans/{PLAN}/versions/99"), ), &s).await);
+    nf(w.get(&api("/plans/nope/versions/1"), &s).await);
+    nf(w.send(Method::POST, &api("/plans/nope/versions"), &s, Some(json!({ "toml": PLAN_TOML, "note": "x" }))).await);
+    nf(w.get(&values_uri(MARCH, "NOPE"), &s).await);
+    nf(w.get(&api(&format!("/plans/nope/periods/{MARCH}/units/A1/values")), &s).await);
+    nf(w.get(&api(&format!("/plans/nope/periods/{MARCH}/results")), &s).await);
+    nf(w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/results/NOPE")), &s).await);
+    nf(w.get(&api(&format!("/plans/{PLAN}/units/NOPE/trend")), &s).await);
+    nf(w.get(&api(&format!("/plans/{PLAN}/periods/2026-07/preview")), &s).await);
+    nf(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/publications")), &s, Some(json!({ "set_id": 999999, "reason": "x" }))).await);
+    nf(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/publications")), &s, Some(json!({ "set_id": w.april_set, "reason": "another period's set" }))).await);
+    w.send(Method::PATCH, &api("/users/abc"), &s, Some(json!({ "disabled": true }))).await.expect(400, Some("bad_path"));
+    w.get(&api(&format!("/plans/{PLAN}/versions/first")), &s).await.expect(400, Some("bad_path"));
+
+    // Duplicates.
+    let dup = |r: Resp| {
+        r.expect(409, Some("conflict"));
+    };
+    dup(w.send(Method::POST, &api("/users"), &s, Some(json!({ "username": "viewer", "display_name": "x", "role": "viewer", "password": "long enough pw" }))).await);
+    dup(w.send(Method::POST, &cats, &s, Some(json!({ "key": "A", "name": "新名称" }))).await);
+    dup(w.send(Method::POST, &cats, &s, Some(json!({ "key": "A9", "name": "A类" }))).await);
+    dup(w.send(Method::PUT, &api("/categories/B"), &s, Some(json!({ "key": "B", "name": "A类" }))).await);
+    dup(w.send(Method::POST, &api("/units"), &s, Some(json!({ "key": "A1", "name": "另一个名称", "category": "A" }))).await);
+    dup(w.send(Method::POST, &api("/plans"), &s, Some(json!({ "key": PLAN, "year": 2026, "name": "重复方案" }))).await);
+    dup(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods")), &s, Some(json!({ "period": MARCH }))).await);
+
+    // Page parameters.
+    for q in ["page=0", "per_page=0", "per_page=1001"] {
+        w.get(&api(&format!("/units?{q}")), &s).await.expect(400, Some("bad_page"));
+        w.get(&api(&format!("/users?{q}")), &s).await.expect(400, Some("bad_page"));
+        w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/results?{q}")), &s).await.expect(400, Some("bad_page"));
+        w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/preview?{q}")), &s).await.expect(400, Some("bad_page"));
+    }
+    for q in ["page=abc", "page=-1", "per_page=1.5", "page=99999999999"] {
+        w.get(&api(&format!("/units?{q}")), &s).await.expect(400, Some("bad_query"));
+    }
+    let far = w.get(&api("/units?page=4000000000&per_page=1000"), &s).await.ok();
+    assert_eq!(far["items"].as_array().map(Vec::len), Some(0), "a page past the end is empty");
+    w.get(&api("/audit?limit=0"), &s).await.expect(400, Some("bad_limit"));
+    w.get(&api("/audit?limit=1001"), &s).await.expect(400, Some("bad_limit"));
+    w.get(&api("/audit?after=x"), &s).await.expect(400, Some("bad_query"));
+    w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/results?version=abc")), &s).await.expect(400, Some("bad_query"));
+
+    // Periods.
+    for p in ["2026-13", "2026-00", "garbage", "2026-Q5", "26-03", "2026-3-1"] {
+        w.get(&api(&format!("/plans/{PLAN}/periods/{p}/preview")), &s).await.expect(400, Some("bad_period"));
+        w.get(&api(&format!("/plans/{PLAN}/periods/{p}/results")), &s).await.expect(400, Some("bad_period"));
+        w.get(&values_uri(p, "A1"), &s).await.expect(400, Some("bad_period"));
+        w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{p}/computations")), &s, None).await.expect(400, Some("bad_period"));
+        w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods")), &s, Some(json!({ "period": p }))).await.expect(400, Some("bad_period"));
+    }
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods")), &s, Some(json!({ "period": "2025-03" }))).await.expect(422, Some("year_mismatch"));
+
+    // NUL characters (which PostgreSQL cannot store in text) are refused as bad input, in
+    // bodies, paths and queries, never a 500.
+    let nul = "x\u{0}y";
+    let p = format!("/plans/{PLAN}");
+    let nul_bodies: Vec<(Method, String, Value)> = vec![
+        (Method::POST, "/session".into(), json!({ "username": nul, "password": PW })),
+        (Method::POST, "/session".into(), json!({ "username": "admin", "password": nul })),
+        (Method::POST, "/tokens".into(), json!({ "name": nul })),
+        (Method::POST, "/categories".into(), json!({ "key": "N", "name": nul })),
+        (Method::PUT, "/categories/A".into(), json!({ "key": "A", "name": "A类", "series": nul })),
+        (Method::POST, "/units".into(), json!({ "key": "N1", "name": nul, "category": "A" })),
+        (Method::POST, "/units".into(), json!({ "key": "N1", "name": "n", "category": nul })),
+        (Method::PUT, "/units/A1".into(), json!({ "key": "A1", "name": nul, "category": "A" })),
+        (Method::POST, "/users".into(), json!({ "username": "nul1", "display_name": nul, "role": "viewer", "password": "long enough pw" })),
+        (Method::POST, "/users".into(), json!({ "username": "nul2", "display_name": "n", "role": "reporter", "unit": nul, "password": "long enough pw" })),
+        (Method::POST, "/plans".into(), json!({ "key": "p2030", "year": 2030, "name": nul })),
+        (Method::POST, format!("{p}/versions"), json!({ "toml": PLAN_TOML, "note": nul })),
+        (Method::POST, format!("{p}/versions"), json!({ "toml": PLAN_TOML.replace("测试考评办", nul), "note": "n" })),
+        (Method::PUT, format!("{p}/periods/{MARCH}/units/A1/values"), json!({ "values": [{ "indicator": nul, "field": "actual", "value": "1" }] })),
+        (Method::POST, format!("{p}/periods/{MARCH}/units/A1/occurrences"), json!({ "indicator": "SAFETY", "amount": "1", "reason": nul })),
+        (Method::POST, format!("{p}/periods/{APRIL}/publications"), json!({ "set_id": w.april_set, "reason": nul })),
+    ];
+    let mut nul_failures = Vec::new();
+    for (m, path, body) in nul_bodies {
+        let r = w.send(m.clone(), &api(&path), &s, Some(body.clone())).await;
+        if !r.status.is_client_error() || r.code().is_none() {
+            nul_failures.push(format!("{m} {path} {body} → {} {}", r.status, r.text()));
+        }
+    }
+    for path in ["/units/%00", "/units/A1%00", "/categories/%00", "/plans/%00/versions", "/plans/%00/periods", "/units?category=%00", "/plans/p2026/periods/2026-03/results?category=%00", "/plans/p2026/periods/2026-03/units/%00/values", "/plans/p2026/periods/2026-03/results/%00", "/plans/p2026/units/%00/trend"] {
+        let r = w.get(&api(path), &s).await;
+        if !r.status.is_client_error() && !r.status.is_success() {
+            nul_failures.push(format!("GET {path} → {} {}", r.status, r.text()));
+        }
+    }
+    assert!(nul_failures.is_empty(), "NUL characters must be refused with a 4xx (found on {}):\n  {}", w.db.backend(), nul_failures.join("\n  "));
+
+    // Unknown routes and methods: JSON under /api.
+    for path in ["/api/v1/nope", "/api/v1/", "/api/v1/units/A1/nope", "/api/v2/units", "/api/nope"] {
+        let r = w.get(path, &s).await;
+        r.expect(404, Some("not_found"));
+        assert!(r.header("content-type").unwrap_or_default().starts_with("application/json"), "{path}");
+    }
+    w.send(Method::DELETE, &api("/units"), &s, None).await.expect(405, Some("method_not_allowed"));
+    w.send(Method::PATCH, &api("/audit"), &s, Some(json!({}))).await.expect(405, Some("method_not_allowed"));
+}
+
+/// A body that arrives in 64 KiB pieces and announces no size (no Content-Length).
+fn chunked(data: Vec<u8>) -> Body {
+    struct Chunks {
+        data: Vec<u8>,
+        at: usize,
+    }
+    impl http_body::Body for Chunks {
+        type Data = axum::body::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            let this = self.get_mut();
+            if this.at >= this.data.len() {
+                return std::task::Poll::Ready(None);
+            }
+            let end = (this.at + 64 * 1024).min(this.data.len());
+            let piece = axum::body::Bytes::copy_from_slice(&this.data[this.at..end]);
+            this.at = end;
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(piece))))
+        }
+    }
+    Body::new(Chunks { data, at: 0 })
+}
+
+async fn messages_follow_the_language(db: Db) {
+    let w = seed(db).await;
+    // Each attempt under another name, so that the rate limit (5 per name) stays out of the way.
+    let mut names = ["admin", "staff", "expert", "surveyor", "viewer", "auditor"].into_iter();
+    let mut wrong_pw = || json!({ "username": names.next().expect("enough names"), "password": "wrong password" });
+    let msg = |r: Resp| r.message().unwrap_or_else(|| panic!("an error message: {}", r.text()));
+    assert_eq!(msg(w.send(Method::POST, &api("/session"), &Cred::Anon, Some(wrong_pw())).await), "用户名或密码错误", "Chinese by default");
+    assert_eq!(msg(w.send(Method::POST, &api("/session?lang=en"), &Cred::Anon, Some(wrong_pw())).await), "wrong user name or password");
+    assert_eq!(msg(w.send(Method::POST, &api("/session?lang=zh"), &Cred::Anon, Some(wrong_pw())).await), "用户名或密码错误");
+    let mut req = request(Method::POST, &api("/session"), &Cred::Anon, Some(wrong_pw()));
+    req.headers_mut().insert(header::ACCEPT_LANGUAGE, hv("en-GB,en;q=0.9"));
+    assert_eq!(msg(w.raw(req).await), "wrong user name or password", "Accept-Language");
+    let mut req = request(Method::POST, &api("/session"), &Cred::Anon, Some(wrong_pw()));
+    req.headers_mut().insert(header::COOKIE, hv("ys_lang=en"));
+    assert_eq!(msg(w.raw(req).await), "wrong user name or password", "the ys_lang cookie");
+    let mut req = request(Method::POST, &api("/session?lang=zh"), &Cred::Anon, Some(wrong_pw()));
+    req.headers_mut().insert(header::ACCEPT_LANGUAGE, hv("en"));
+    assert_eq!(msg(w.raw(req).await), "用户名或密码错误", "?lang= comes first");
+
+    let rep = w.sign_in("reporter").await;
+    assert_eq!(msg(w.get(&api("/audit?lang=en"), &rep).await), "your role may not do this");
+    assert_eq!(msg(w.get(&api("/audit"), &rep).await), "您的角色无权进行此操作");
+    assert_eq!(msg(w.get(&api("/nope?lang=en"), &rep).await), "no such address");
+    assert_eq!(msg(w.get(&api("/nope"), &rep).await), "找不到该地址");
+    assert_eq!(msg(w.get(&api("/me?lang=en"), &Cred::Anon).await), "please sign in first");
+    let en = msg(w.get(&api(&format!("/plans/{PLAN}/periods/{APRIL}/results?lang=en")), &rep).await);
+    assert!(en.contains("not published"), "{en}");
+    let zh = msg(w.get(&api(&format!("/plans/{PLAN}/periods/{APRIL}/results")), &rep).await);
+    assert!(zh.contains("尚未发布"), "{zh}");
+    // Located problems follow the language too.
+    let bad = json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "abc" }] });
+    let zh = w.send(Method::PUT, &values_uri(MARCH, "A1"), &rep, Some(bad.clone())).await.json();
+    let en = w.send(Method::PUT, &format!("{}?lang=en", values_uri(MARCH, "A1")), &rep, Some(bad)).await.json();
+    let (zh, en) = (zh["error"]["problems"][0]["message"].as_str().unwrap_or("").to_string(), en["error"]["problems"][0]["message"].as_str().unwrap_or("").to_string());
+    assert!(!zh.is_empty() && !en.is_empty() && zh != en, "problem messages in both languages: {zh} / {en}");
+    assert!(en.is_ascii(), "an English problem message: {en}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Values, plan versions, publication.
+
+async fn values_are_checked_all_or_nothing(db: Db) {
+    let w = seed(db).await;
+    let rep = w.sign_in("reporter").await;
+    let admin = w.sign_in("admin").await;
+    let before = value_of(&w, &rep, MARCH, "A1", "GDP", "actual").await.expect("seeded");
+    let audit_rows = audit(&w, &admin).await.len();
+    let a1 = values_uri(MARCH, "A1");
+    let put = |values: Value| w.send(Method::PUT, &a1, &rep, Some(json!({ "values": values })));
+
+    // One bad value in a batch: 422 naming it, and nothing written.
+    let cases = [
+        (json!([{ "indicator": "GDP", "field": "actual", "value": "120" }, { "indicator": "NOPE", "field": "actual", "value": "1" }]), vec!["values[1]"]),
+        (json!([{ "indicator": "GDP", "field": "actual", "value": "abc" }]), vec!["values[0]"]),
+        (json!([{ "indicator": "GDP", "field": "actual", "value": "120" }, { "indicator": "GDP", "field": "target", "value": "一百" }]), vec!["values[1]"]),
+        (json!([{ "indicator": "GDP", "field": "actual", "value": "120" }, { "indicator": "GDP", "field": "colour", "value": "5" }]), vec!["values[1]"]),
+        (json!([{ "indicator": "NOPE", "field": "actual", "value": "1" }, { "indicator": "GDP", "field": "actual", "value": "120" }, { "indicator": "GDP", "field": "target", "value": "x" }]), vec!["values[0]", "values[2]"]),
+    ];
+    for (values, named) in cases {
+        let r = put(values.clone()).await;
+        r.expect(422, Some("invalid"));
+        let problems = r.json()["error"]["problems"].as_array().cloned().unwrap_or_default();
+        let fields: Vec<String> = problems.iter().filter_map(|p| p["place"]["field"].as_str().map(String::from)).collect();
+        for n in &named {
+            assert!(fields.iter().any(|f| f == n), "the problems name {n}: {values} → {}", r.text());
+        }
+        assert!(fields.iter().all(|f| named.contains(&f.as_str())), "only the bad items are named: {values} → {fields:?}");
+        assert_eq!(value_of(&w, &rep, MARCH, "A1", "GDP", "actual").await.as_deref(), Some(before.as_str()), "nothing written by {values}");
+    }
+    put(json!([])).await.expect(422, Some("bad_count"));
+    assert_eq!(audit(&w, &admin).await.len(), audit_rows, "refused writes leave no audit row");
+
+    // Periods that are not open.
+    for period in ["2026-06", "2026-05", "2026-Q1"] {
+        let r = w.send(Method::PUT, &values_uri(period, "A1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "120" }] }))).await;
+        r.expect(409, Some("period_not_open"));
+    }
+    w.send(Method::PUT, &api(&format!("/plans/nope/periods/{MARCH}/units/A1/values")), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] })))
+        .await
+        .expect(404, Some("not_found"));
+
+    // A good batch is written, once.
+    let good = json!([{ "indicator": "GDP", "field": "actual", "value": "120" }, { "indicator": "GDP", "field": "target", "value": "100" }]);
+    assert_eq!(put(good.clone()).await.ok()["changed"], 1, "only the changed value counts");
+    assert_eq!(put(good).await.ok()["changed"], 0, "unchanged values are not rewritten");
+    let v = w.get(&values_uri(MARCH, "A1"), &rep).await.ok();
+    let gdp = v["values"].as_array().unwrap().iter().find(|x| x["field"] == "actual").cloned().unwrap();
+    assert_eq!((gdp["value"].as_str(), gdp["updated_by"].as_str()), (Some("120"), Some("reporter")));
+    let log = audit(&w, &admin).await;
+    assert_eq!(log.len(), audit_rows + 1, "one audit row for the batch");
+    let last = log.last().unwrap();
+    assert_eq!((last["actor"].as_str(), last["entity"].as_str()), (Some("reporter"), Some("data_values")));
+    assert_eq!(last["before"], json!({ "GDP.actual": before }));
+    assert_eq!(last["after"], json!({ "GDP.actual": "120" }));
+
+    // Occurrences: recorded by the office, with a reason, checked against the plan.
+    let occ = api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A1/occurrences"));
+    w.send(Method::POST, &occ, &admin, Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "  " }))).await.expect(422, Some("reason_required"));
+    let r = w.send(Method::POST, &occ, &admin, Some(json!({ "indicator": "NOPE", "amount": "1", "reason": "x" }))).await;
+    r.expect(422, Some("invalid"));
+    assert!(r.text().contains("occurrence"), "the problem names the occurrence: {}", r.text());
+    w.send(Method::POST, &occ, &admin, Some(json!({ "indicator": "SAFETY", "amount": "lots", "reason": "x" }))).await.expect(422, Some("invalid"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/2026-06/units/A1/occurrences")), &admin, Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" })))
+        .await
+        .expect(409, Some("period_not_open"));
+    let id = w.send(Method::POST, &occ, &admin, Some(json!({ "indicator": "SAFETY", "amount": "2", "reason": "3月20日较大事故" }))).await.ok()["id"].as_i64().expect("an id");
+    let v = w.get(&values_uri(MARCH, "A1"), &rep).await.ok();
+    let o = v["occurrences"].as_array().unwrap().iter().find(|o| o["id"] == id).cloned().expect("the occurrence is listed");
+    assert_eq!((o["reason"].as_str(), o["amount"].as_str(), o["recorded_by"].as_str()), (Some("3月20日较大事故"), Some("2"), Some("admin")));
+}
+
+/// A registry change that the plan in force cannot take (a unit in a category the plan does
+/// not define, or with a coefficient level where the plan has no coefficients) is either
+/// refused when it is made, or leaves every other unit's data entry working. It must not
+/// be accepted and then block every unit's values with problems about the registry.
+async fn registry_changes_do_not_block_data_entry(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let rep = w.sign_in("reporter").await;
+    let a1 = values_uri(MARCH, "A1");
+    let put = || w.send(Method::PUT, &a1, &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "101" }] })));
+    put().await.ok();
+    let changes = [
+        ("a unit with a coefficient level, the plan having no coefficients", Method::POST, "/units", json!({ "key": "Z1", "name": "新设镇", "category": "A", "static_level": 2 })),
+        ("a unit's coefficient level set", Method::PUT, "/units/A2", json!({ "key": "A2", "name": "高村镇", "category": "A", "static_level": 3 })),
+        ("a new category (not in the plan)", Method::POST, "/categories", json!({ "key": "C", "name": "C类" })),
+        ("a unit in that category", Method::POST, "/units", json!({ "key": "C1", "name": "审计局", "category": "C" })),
+        ("a unit moved to that category", Method::PUT, "/units/B2", json!({ "key": "B2", "name": "财政局", "category": "C" })),
+    ];
+    let mut broken = Vec::new();
+    for (what, m, path, body) in changes {
+        let change = w.send(m.clone(), &api(path), &admin, Some(body)).await;
+        assert!(!change.status.is_server_error(), "{what}: {}", change.text());
+        if change.status.is_success() {
+            let r = put().await;
+            if !r.status.is_success() {
+                broken.push(format!("after {what} ({m} {path} → {}), A1's reporter gets {} {}", change.status, r.status, r.text()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "registry changes were accepted and then blocked data entry:\n  {}", broken.join("\n  "));
+}
+
+async fn plan_versions_are_checked_and_kept(db: Db) {
+    let w = seed(db).await;
+    let s = w.sign_in("admin").await;
+    let versions = api(&format!("/plans/{PLAN}/versions"));
+    let add = |toml: String, note: &str| w.send(Method::POST, &versions, &s, Some(json!({ "toml": toml, "note": note })));
+
+    // A text with errors: every problem located, nothing stored.
+    let broken = PLAN_TOML.replace("weight = 100", "weight = 90").replace("key = \"B\"\nname = \"B类\"\ngrade_set = \"g\"", "key = \"B\"\nname = \"B类\"\ngrade_set = \"nope\"");
+    assert_eq!(broken.matches("grade_set = \"g\"").count(), 1, "the edit applies");
+    let r = add(broken, "有错的版本").await;
+    r.expect(422, Some("invalid"));
+    let problems = r.json()["error"]["problems"].as_array().cloned().unwrap_or_default();
+    assert!(problems.len() >= 2, "every problem at once: {}", r.text());
+    assert!(problems.iter().any(|p| p["place"]["line"].as_u64().is_some()), "problems carry a line: {}", r.text());
+    assert!(problems.iter().all(|p| !p["text"].as_str().unwrap_or("").is_empty()), "{}", r.text());
+    // A misspelt field is located at its line.
+    let misspelt = PLAN_TOML.replace("cap = 1.2", "cap = 1.2\ncolour = \"red\"");
+    let line = misspelt.lines().position(|l| l.starts_with("colour")).unwrap() + 1;
+    let r = add(misspelt, "拼错字段").await;
+    r.expect(422, Some("invalid"));
+    let p = &r.json()["error"]["problems"][0];
+    assert_eq!(p["place"]["line"].as_u64(), Some(line as u64), "{}", r.text());
+    assert!(p["message"].as_str().unwrap_or("").contains("colour"), "{}", r.text());
+    add("[[[ not toml".into(), "乱码").await.expect(422, Some("invalid"));
+    let with_subjects = format!("{PLAN_TOML}\n[[subjects]]\nkey = \"A1\"\nname = \"城关镇\"\ncategory = \"A\"\n");
+    let r = add(with_subjects, "带对象").await;
+    r.expect(422, Some("invalid"));
+    assert!(r.text().contains("subjects"), "{}", r.text());
+    add(PLAN_TOML.replace("year = 2026", "year = 2025"), "错年度").await.expect(422, Some("year_mismatch"));
+    add(PLAN_TOML.replace("key = \"A\"\nname = \"A类\"", "key = \"X\"\nname = \"X类\""), "少了A类").await.expect(422, Some("invalid"));
+    add(PLAN_TOML.into(), "").await.expect(422, Some("bad_name"));
+    let list = w.get(&versions, &s).await.ok();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "refused texts add no version: {list}");
+
+    // A good second version; the first stays readable word for word.
+    let v2_text = PLAN_TOML.replace("地区生产总值", "地区生产总值（改）");
+    let r = add(v2_text.clone(), "第二版：改名").await;
+    r.expect(201, None);
+    assert_eq!(r.json()["version"], 2);
+    let list = w.get(&versions, &s).await.ok();
+    let nums: Vec<i64> = list.as_array().unwrap().iter().filter_map(|v| v["version"].as_i64()).collect();
+    assert_eq!(nums, vec![1, 2]);
+    let rep = w.sign_in("reporter").await;
+    let v1 = w.get(&format!("{versions}/1"), &rep).await.ok();
+    let v2 = w.get(&format!("{versions}/2"), &rep).await.ok();
+    assert_eq!(v1["toml"].as_str(), Some(PLAN_TOML), "version 1's text is kept");
+    assert_eq!(v2["toml"].as_str(), Some(v2_text.as_str()));
+    assert_eq!((v1["note"].as_str(), v2["note"].as_str()), (Some("第一版"), Some("第二版：改名")));
+    assert_ne!(v1["sha256"], v2["sha256"]);
+    assert_eq!(v2["created_by"], "admin");
+    // Values are now checked against version 2.
+    w.send(Method::PUT, &values_uri(MARCH, "A1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "99" }] }))).await.ok();
+}
+
+async fn publication_and_republication(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let rep_a = w.sign_in("reporter").await;
+    let rep_b = w.sign_in(REPORTER_B).await;
+    let results = |period: &str, q: &str| api(&format!("/plans/{PLAN}/periods/{period}/results{q}"));
+
+    // Units see the published board of their own category only.
+    let a = w.get(&results(MARCH, ""), &rep_a).await.ok();
+    let subjects = |v: &Value| v["items"].as_array().unwrap().iter().map(|i| i["subject"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let mut got = subjects(&a);
+    got.sort();
+    assert_eq!(got, ["A1", "A2", "A3"], "{a}");
+    assert_eq!(a["version"], 1);
+    assert!(a["items"].as_array().unwrap().iter().all(|i| i["category"] == "A" && i["score"].is_string() && i["rank"].is_number()));
+    let b = w.get(&results(MARCH, ""), &rep_b).await.ok();
+    let mut got = subjects(&b);
+    got.sort();
+    assert_eq!(got, ["B1", "B2"]);
+    assert_eq!(w.get(&results(MARCH, ""), &admin).await.ok()["total"], 5, "the office sees every category");
+    let paged = w.get(&results(MARCH, "?per_page=2&page=2"), &admin).await.ok();
+    assert_eq!((paged["items"].as_array().map(Vec::len), paged["total"].as_u64()), (Some(2), Some(5)));
+    // A2's deduction is explained with its reason.
+    let ex = w.get(&results(MARCH, "/A1"), &rep_a).await.ok();
+    assert_eq!(ex["version"], 1);
+    let admin_ex = w.get(&results(MARCH, "/A2"), &admin).await.ok();
+    assert!(admin_ex.to_string().contains("3月12日一般生产安全事故"), "the explanation carries the reason: {admin_ex}");
+
+    // April: computed, not published. Units get 404; the office previews.
+    w.get(&results(APRIL, ""), &rep_a).await.expect(404, Some("not_published"));
+    let pv = w.get(&api(&format!("/plans/{PLAN}/periods/{APRIL}/preview")), &admin).await.ok();
+    assert_eq!((pv["set_id"].as_i64(), pv["version"].clone()), (Some(w.april_set), Value::Null));
+    let computed = w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{APRIL}/computations")), &admin, None).await;
+    computed.expect(201, None);
+    let april = computed.json()["set_id"].as_i64().unwrap();
+    assert_eq!(computed.json()["rows"], 5);
+    let pubs = api(&format!("/plans/{PLAN}/periods/{APRIL}/publications"));
+    w.send(Method::POST, &pubs, &admin, Some(json!({ "set_id": april, "reason": " " }))).await.expect(422, Some("reason_required"));
+    let p = w.send(Method::POST, &pubs, &admin, Some(json!({ "set_id": april, "reason": "4月考核结果发布" }))).await;
+    p.expect(201, None);
+    assert_eq!((p.json()["version"].as_i64(), p.json()["reason"].as_str(), p.json()["published_by"].as_str()), (Some(1), Some("4月考核结果发布"), Some("admin")));
+    w.send(Method::POST, &pubs, &admin, Some(json!({ "set_id": april, "reason": "again" }))).await.expect(409, Some("conflict"));
+    let seen = w.get(&results(APRIL, ""), &rep_a).await.ok();
+    assert_eq!((seen["version"].as_i64(), seen["set_id"].as_i64()), (Some(1), Some(april)));
+
+    // Re-publication of March after a correction: version 2 in force, version 1 readable.
+    let score_of = |v: &Value, unit: &str| v["items"].as_array().unwrap().iter().find(|i| i["subject"] == unit).and_then(|i| i["score"].as_str()).map(String::from);
+    let old = score_of(&a, "A1").unwrap();
+    w.send(Method::PUT, &values_uri(MARCH, "A1"), &admin, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "115" }] }))).await.ok();
+    assert_eq!(score_of(&w.get(&results(MARCH, ""), &rep_a).await.ok(), "A1").as_deref(), Some(old.as_str()), "a new value changes nothing published");
+    let c = w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/computations")), &admin, None).await.ok();
+    let set2 = c["set_id"].as_i64().unwrap();
+    let p = w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/publications")), &admin, Some(json!({ "set_id": set2, "reason": "申诉更正：城关镇GDP" }))).await;
+    p.expect(201, None);
+    assert_eq!(p.json()["version"], 2);
+    let now = w.get(&results(MARCH, ""), &rep_a).await.ok();
+    assert_eq!((now["version"].as_i64(), now["set_id"].as_i64()), (Some(2), Some(set2)));
+    let new = score_of(&now, "A1").unwrap();
+    assert_ne!(new, old, "the correction is in force");
+    assert_eq!(new, "115.00");
+    let v1 = w.get(&results(MARCH, "?version=1"), &rep_a).await.ok();
+    assert_eq!((v1["version"].as_i64(), score_of(&v1, "A1")), (Some(1), Some(old.clone())), "version 1 stays readable");
+    assert_eq!(w.get(&results(MARCH, "/A1?version=1"), &rep_a).await.ok()["version"], 1);
+    assert_eq!(w.get(&results(MARCH, "/A1"), &rep_a).await.ok()["version"], 2);
+    w.get(&results(MARCH, "?version=9"), &rep_a).await.expect(404, Some("not_published"));
+    let list = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/publications")), &rep_a).await.ok();
+    let reasons: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["reason"].as_str()).collect();
+    assert_eq!(reasons, ["首次发布", "申诉更正：城关镇GDP"]);
+    let periods = w.get(&api(&format!("/plans/{PLAN}/periods")), &rep_a).await.ok();
+    let march = periods.as_array().unwrap().iter().find(|p| p["period"] == MARCH).cloned().unwrap();
+    assert_eq!(march["published_version"], 2);
+    let trend = w.get(&api(&format!("/plans/{PLAN}/units/A1/trend")), &rep_a).await.ok();
+    let points: Vec<(String, String)> = trend.as_array().unwrap().iter().map(|t| (t["period"].as_str().unwrap().into(), t["score"].as_str().unwrap_or("").into())).collect();
+    assert_eq!(points.len(), 2, "{trend}");
+    assert_eq!(points[0], (MARCH.to_string(), "115.00".to_string()), "the trend follows the version in force");
+}
+
+// ---------------------------------------------------------------------------------------
+// Audit.
+
+async fn every_change_is_audited(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let staff = w.sign_in("staff").await;
+    let rep = w.sign_in("reporter").await;
+    let aud = w.sign_in("auditor").await;
+    let start = audit(&w, &aud).await.last().and_then(|r| r["seq"].as_i64()).unwrap_or(0);
+    let ok = |r: Resp| {
+        r.ok();
+    };
+    ok(w.send(Method::POST, &api("/categories"), &admin, Some(json!({ "key": "C", "name": "C类", "series": "部门", "sort": 3 }))).await);
+    ok(w.send(Method::PUT, &api("/categories/C"), &admin, Some(json!({ "key": "C", "name": "C类（综合）", "series": "部门", "sort": 3 }))).await);
+    ok(w.send(Method::POST, &api("/units"), &admin, Some(json!({ "key": "C1", "name": "审计局", "category": "C" }))).await);
+    ok(w.send(Method::PUT, &api("/units/C1"), &admin, Some(json!({ "key": "C1", "name": "审计局", "category": "C", "static_level": 2, "active": false }))).await);
+    ok(w.send(Method::POST, &api("/users"), &admin, Some(json!({ "username": "newbie", "display_name": "新人", "role": "staff", "password": "long enough pw" }))).await);
+    let newbie = w.user_id("newbie").await;
+    ok(w.send(Method::PATCH, &api(&format!("/users/{newbie}")), &admin, Some(json!({ "disabled": true }))).await);
+    ok(w.send(Method::PATCH, &api(&format!("/users/{newbie}")), &admin, Some(json!({ "password": "another long pw" }))).await);
+    ok(w.send(Method::POST, &api("/plans"), &admin, Some(json!({ "key": "p2027", "year": 2027, "name": "2027年度方案" }))).await);
+    ok(w.send(Method::POST, &api(&format!("/plans/{PLAN}/versions")), &admin, Some(json!({ "toml": PLAN_TOML, "note": "第二版" }))).await);
+    ok(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods")), &admin, Some(json!({ "period": "2026-05" }))).await);
+    ok(w.send(Method::PUT, &values_uri(MARCH, "A1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "123" }] }))).await);
+    ok(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A3/occurrences")), &staff, Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "越级上访" }))).await);
+    let set = w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/computations")), &staff, None).await.ok()["set_id"].as_i64().unwrap();
+    ok(w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/publications")), &admin, Some(json!({ "set_id": set, "reason": "更正" }))).await);
+    ok(w.send(Method::POST, &api("/tokens"), &staff, Some(json!({ "name": "报表脚本" }))).await);
+
+    let log: Vec<Value> = audit(&w, &aud).await.into_iter().filter(|r| r["seq"].as_i64().unwrap_or(0) > start).collect();
+    let find = |entity: &str, action: &str, id: &str| -> Value {
+        log.iter()
+            .find(|r| r["entity"] == entity && r["action"] == action && r["entity_id"].as_str().is_some_and(|e| e.contains(id)))
+            .cloned()
+            .unwrap_or_else(|| panic!("no audit row for {action} {entity} {id} in {}", serde_json::to_string_pretty(&log).unwrap()))
+    };
+    let expect = [
+        ("category", "create", "C", "admin"),
+        ("category", "update", "C", "admin"),
+        ("unit", "create", "C1", "admin"),
+        ("unit", "update", "C1", "admin"),
+        ("user", "create", "newbie", "admin"),
+        ("user", "disable", "newbie", "admin"),
+        ("user", "set_password", "newbie", "admin"),
+        ("plan", "create", "p2027", "admin"),
+        ("plan_version", "create", "p2026/v2", "admin"),
+        ("period", "open", "p2026/2026-05", "admin"),
+        ("data_values", "write", "p2026/2026-03/A1", "reporter"),
+        ("occurrence", "create", "p2026/2026-03/A3", "staff"),
+        ("result_set", "compute", "p2026/2026-03", "staff"),
+        ("publication", "publish", "p2026/2026-03/v2", "admin"),
+        ("api_token", "create", "", "staff"),
+    ];
+    for (entity, action, id, actor) in expect {
+        let r = find(entity, action, id);
+        assert_eq!(r["actor"], actor, "{action} {entity} {id}: the actor");
+        assert!(r["at_ms"].as_i64().unwrap_or(0) > 0 && r["hash"].as_str().is_some_and(|h| h.len() == 64), "{r}");
+    }
+    let cat = find("category", "update", "C");
+    assert_eq!((cat["before"]["name"].as_str(), cat["after"]["name"].as_str()), (Some("C类"), Some("C类（综合）")), "{cat}");
+    let unit = find("unit", "update", "C1");
+    assert_eq!((unit["before"]["active"].as_bool(), unit["after"]["active"].as_bool()), (Some(true), Some(false)), "{unit}");
+    let dis = find("user", "disable", "newbie");
+    assert_eq!((dis["before"]["disabled"].as_bool(), dis["after"]["disabled"].as_bool()), (Some(false), Some(true)));
+    let created = find("user", "create", "newbie");
+    assert!(!created.to_string().contains("argon2"), "no password hash in the log: {created}");
+    let vals = find("data_values", "write", "A1");
+    assert_eq!((vals["before"]["GDP.actual"].as_str(), vals["after"]["GDP.actual"].as_str()), (Some("90"), Some("123")));
+    let publ = find("publication", "publish", "v2");
+    assert_eq!((publ["before"]["version"].as_i64(), publ["after"]["version"].as_i64(), publ["after"]["reason"].as_str()), (Some(1), Some(2), Some("更正")));
+    assert!(find("occurrence", "create", "A3")["after"].to_string().contains("越级上访"));
+
+    // Paging through the log, and the chain is whole.
+    let all = audit(&w, &aud).await;
+    let seqs: Vec<i64> = all.iter().filter_map(|r| r["seq"].as_i64()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "gapless and in order");
+    let page = w.get(&api(&format!("/audit?after={start}&limit=3")), &aud).await.ok();
+    let page: Vec<i64> = page.as_array().unwrap().iter().filter_map(|r| r["seq"].as_i64()).collect();
+    assert_eq!(page, vec![start + 1, start + 2, start + 3]);
+    let v = w.get(&api("/audit/verify"), &aud).await.ok();
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(v["rows"].as_i64(), Some(seqs.len() as i64));
+    assert_eq!(v["broken_at"], Value::Null);
+}
+
+async fn the_auditor_reads_but_never_writes(db: Db) {
+    let w = seed(db).await;
+    let session = w.sign_in("auditor").await;
+    let token = w.token("auditor").await;
+    let admin = w.sign_in("admin").await;
+    let p = format!("/plans/{PLAN}");
+    // Reads: everything, including the audit log, previews and every unit's values.
+    for path in [
+        "/audit".to_string(),
+        "/audit/verify".into(),
+        "/users".into(),
+        "/units".into(),
+        format!("{p}/versions/1"),
+        format!("{p}/periods/{APRIL}/preview"),
+        format!("{p}/periods/{MARCH}/results"),
+        format!("{p}/periods/{MARCH}/results/B2"),
+        format!("{p}/periods/{MARCH}/units/B1/values"),
+    ] {
+        for cred in [&session, &token] {
+            w.get(&api(&path), cred).await.ok();
+        }
+    }
+    // Writes: every state-changing operation of the OpenAPI document (but signing in and
+    // out and the auditor's own API tokens) is refused, with a valid body.
+    let set = w.send(Method::POST, &api(&format!("{p}/periods/{MARCH}/computations")), &admin, None).await.ok()["set_id"].as_i64().unwrap();
+    let reporter_b = w.user_id(REPORTER_B).await;
+    let writes: Vec<(Method, &str, String, Option<Value>)> = vec![
+        (Method::POST, "/users", "/users".into(), Some(json!({ "username": "x1", "display_name": "x", "role": "viewer", "password": "long enough pw" }))),
+        (Method::PATCH, "/users/{id}", format!("/users/{reporter_b}"), Some(json!({ "disabled": true }))),
+        (Method::POST, "/categories", "/categories".into(), Some(json!({ "key": "C", "name": "C类" }))),
+        (Method::PUT, "/categories/{key}", "/categories/A".into(), Some(json!({ "key": "A", "name": "A类改" }))),
+        (Method::POST, "/units", "/units".into(), Some(json!({ "key": "Z1", "name": "新设镇", "category": "A" }))),
+        (Method::PUT, "/units/{key}", "/units/A1".into(), Some(json!({ "key": "A1", "name": "改名镇", "category": "A" }))),
+        (Method::POST, "/plans", "/plans".into(), Some(json!({ "key": "p2027", "year": 2027, "name": "x" }))),
+        (Method::POST, "/plans/{plan}/versions", format!("{p}/versions"), Some(json!({ "toml": PLAN_TOML, "note": "x" }))),
+        (Method::POST, "/plans/{plan}/periods", format!("{p}/periods"), Some(json!({ "period": "2026-05" }))),
+        (Method::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", format!("{p}/periods/{MARCH}/units/A1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", format!("{p}/periods/{MARCH}/units/A1/occurrences"), Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/computations", format!("{p}/periods/{MARCH}/computations"), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/publications", format!("{p}/periods/{MARCH}/publications"), Some(json!({ "set_id": set, "reason": "x" }))),
+    ];
+    let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
+    for (m, path) in common::openapi_operations(&w.app).await {
+        if m == "GET" || exempt.contains(&(m.as_str(), path.as_str())) {
+            continue;
+        }
+        assert!(writes.iter().any(|(wm, t, _, _)| wm.as_str() == m && *t == path), "{m} {path} is a write this test does not try as the auditor: add it");
+    }
+    let before = audit(&w, &admin).await.len();
+    for (m, _, path, body) in &writes {
+        for cred in [&session, &token] {
+            w.send(m.clone(), &api(path), cred, body.clone()).await.expect(403, Some("forbidden"));
+        }
+    }
+    assert_eq!(audit(&w, &admin).await.len(), before, "the auditor changed nothing");
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzz.
+
+/// xorshift64*: deterministic, so a failure can be replayed from the seed it prints.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+}
+
+fn pct(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+fn garbage_segment(r: &mut Rng) -> String {
+    let pieces = ["A1", "B1", "NOPE", PLAN, MARCH, APRIL, "2026-13", "2026-Q1", "2026", "0", "-1", "99999999999999999999", "1e9", "..", "%00", "%ZZ", "%2F", "😀", "考核", "' OR 1=1 --", "<script>", ""];
+    match r.below(4) {
+        0 => "x".repeat(r.below(3000)),
+        1 => pct(&(0..r.below(20)).map(|_| char::from_u32(r.below(0x3000) as u32 + 1).unwrap_or('?')).collect::<String>()),
+        _ => r.pick(&pieces).to_string(),
+    }
+}
+
+fn garbage_json(r: &mut Rng, depth: usize) -> Value {
+    match r.below(if depth > 3 { 5 } else { 8 }) {
+        0 => Value::Null,
+        1 => json!(r.below(2) == 0),
+        2 => json!(r.next() as i64),
+        3 => json!(f64::from_bits(r.next() & 0x7FEF_FFFF_FFFF_FFFF)),
+        4 => json!(garbage_segment(r)),
+        5 => Value::Array((0..r.below(5)).map(|_| garbage_json(r, depth + 1)).collect()),
+        _ => {
+            let keys = ["key", "name", "username", "password", "role", "unit", "values", "indicator", "field", "value", "period", "set_id", "reason", "toml", "note", "disabled", "amount", "year", "category", "sort"];
+            Value::Object((0..r.below(6)).map(|_| (r.pick(&keys).to_string(), garbage_json(r, depth + 1))).collect())
+        }
+    }
+}
+
+/// Valid requests to mutate: (method, path, body).
+fn valid_samples(reporter_b: i64) -> Vec<(Method, String, Option<Value>)> {
+    let p = format!("/plans/{PLAN}");
+    vec![
+        (Method::POST, "/session".into(), Some(json!({ "username": "viewer", "password": PW }))),
+        (Method::POST, "/tokens".into(), Some(json!({ "name": "script" }))),
+        (Method::POST, "/users".into(), Some(json!({ "username": "fz", "display_name": "x", "role": "reporter", "unit": "A1", "password": "long enough pw" }))),
+        (Method::PATCH, format!("/users/{reporter_b}"), Some(json!({ "disabled": false, "password": "another long pw" }))),
+        (Method::POST, "/categories".into(), Some(json!({ "key": "C", "name": "C类", "series": "", "sort": 3 }))),
+        (Method::PUT, "/categories/B".into(), Some(json!({ "key": "B", "name": "B类", "series": "", "sort": 2 }))),
+        (Method::POST, "/units".into(), Some(json!({ "key": "Z1", "name": "新设镇", "category": "A", "area": null, "static_level": 2, "active": false }))),
+        (Method::PUT, "/units/B2".into(), Some(json!({ "key": "B2", "name": "财政局", "category": "B", "area": null, "static_level": null, "active": true }))),
+        (Method::POST, "/plans".into(), Some(json!({ "key": "p2027", "year": 2027, "name": "2027" }))),
+        (Method::POST, format!("{p}/versions"), Some(json!({ "toml": PLAN_TOML, "note": "fuzz" }))),
+        (Method::POST, format!("{p}/periods"), Some(json!({ "period": "2026-05" }))),
+        (Method::PUT, format!("{p}/periods/{MARCH}/units/A1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "101" }, { "indicator": "GDP", "field": "target", "value": "100" }] }))),
+        (Method::POST, format!("{p}/periods/{MARCH}/units/A1/occurrences"), Some(json!({ "indicator": "SAFETY", "field": "count", "amount": "1", "reason": "fuzz" }))),
+        (Method::POST, format!("{p}/periods/{APRIL}/computations"), None),
+        (Method::POST, format!("{p}/periods/{APRIL}/publications"), Some(json!({ "set_id": 2, "reason": "fuzz" }))),
+        (Method::GET, format!("{p}/periods/{MARCH}/results?category=A&version=1&page=1&per_page=2"), None),
+        (Method::GET, format!("{p}/periods/{MARCH}/preview?category=B"), None),
+        (Method::GET, format!("{p}/periods/{MARCH}/results/A1?version=1"), None),
+        (Method::GET, "/audit?after=3&limit=5".into(), None),
+        (Method::GET, "/units?category=A&page=1&per_page=2".into(), None),
+    ]
+}
+
+/// A valid body with one field replaced, dropped or added, or with a string field stretched.
+fn mutate(r: &mut Rng, body: &Value) -> Value {
+    let mut b = body.clone();
+    let Some(obj) = b.as_object_mut() else { return garbage_json(r, 0) };
+    let keys: Vec<String> = obj.keys().cloned().collect();
+    match r.below(5) {
+        0 if !keys.is_empty() => {
+            let k = r.pick(&keys).clone();
+            obj.remove(&k);
+        }
+        1 => {
+            obj.insert("extra".into(), garbage_json(r, 1));
+        }
+        2 if !keys.is_empty() => {
+            let k = r.pick(&keys).clone();
+            let long = r.pick(&["x".repeat(5000), "考".repeat(300), "1".repeat(40), "-0".into(), "1e400".into(), "NaN".into(), "0x10".into(), " 1 ".into(), "\u{0}".into(), "2026-03".into()]).clone();
+            obj.insert(k, json!(long));
+        }
+        _ if !keys.is_empty() => {
+            let k = r.pick(&keys).clone();
+            if let Some(Value::Array(items)) = obj.get_mut(&k) {
+                let n = items.len();
+                if n > 0 && r.below(2) == 0 {
+                    let it = items[r.below(n)].clone();
+                    items.push(mutate(r, &it));
+                } else {
+                    items.clear();
+                }
+            } else {
+                obj.insert(k, garbage_json(r, 1));
+            }
+        }
+        _ => {}
+    }
+    b
+}
+
+async fn fuzz_never_answers_5xx(db: Db) {
+    let w = seed(db).await;
+    let creds = [Cred::Anon, w.sign_in("admin").await, w.token("admin").await, w.token("reporter").await, w.sign_in("reporter").await];
+    let samples = valid_samples(w.user_id(REPORTER_B).await);
+    let templates = [
+        "/session", "/me", "/tokens", "/users", "/users/{x}", "/categories", "/categories/{x}", "/units", "/units/{x}", "/plans", "/plans/{x}/versions", "/plans/{x}/versions/{x}",
+        "/plans/{x}/periods", "/plans/{x}/periods/{x}/units/{x}/values", "/plans/{x}/periods/{x}/units/{x}/occurrences", "/plans/{x}/periods/{x}/computations",
+        "/plans/{x}/periods/{x}/preview", "/plans/{x}/periods/{x}/publications", "/plans/{x}/periods/{x}/results", "/plans/{x}/periods/{x}/results/{x}", "/plans/{x}/units/{x}/trend",
+        "/audit", "/audit/verify", "/{x}",
+    ];
+    let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::HEAD, Method::OPTIONS];
+    let seed_value = std::env::var("YARDSTICK_FUZZ_SEED").ok().and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok()).unwrap_or(0x5eed_2026_0003_u64 ^ std::process::id() as u64);
+    let mut r = Rng(seed_value | 1);
+    // 200 cases by default; YARDSTICK_FUZZ_CASES=N for a longer hunt, YARDSTICK_FUZZ_SEED=0x… to replay.
+    let cases: usize = std::env::var("YARDSTICK_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    for i in 0..cases {
+        let (method, uri, body, ct) = if r.below(2) == 0 {
+            // A valid request, mutated.
+            let (m, path, body) = r.pick(&samples).clone();
+            let body = body.map(|b| mutate(&mut r, &b).to_string().into_bytes()).unwrap_or_default();
+            (m, format!("{V1}{path}"), body, Some("application/json"))
+        } else {
+            let mut path = r.pick(&templates).to_string();
+            while let Some(at) = path.find("{x}") {
+                let seg = match r.below(4) {
+                    0 => r.pick(&["A1", PLAN, MARCH, "1", "B1"]).to_string(),
+                    // Already percent-encoded: a NUL, a slash, a bad escape, unicode.
+                    1 => r.pick(&["%00", "A1%00", "%2F", "%ZZ", "%E8%80%83", "%FF", "..", "%20"]).to_string(),
+                    _ => pct(&garbage_segment(&mut r)),
+                };
+                path.replace_range(at..at + 3, &seg);
+            }
+            let query = match r.below(5) {
+                0 => format!("?{}={}", r.pick(&["page", "per_page", "category", "version", "after", "limit", "lang"]), pct(&garbage_segment(&mut r))),
+                1 => format!("?{}=%00", r.pick(&["category", "lang", "page"])),
+                1 => format!("?{}", pct(&garbage_segment(&mut r))),
+                _ => String::new(),
+            };
+            let body: Vec<u8> = match r.below(5) {
+                0 => Vec::new(),
+                1 => (0..r.below(400)).map(|_| r.next() as u8).collect(),
+                2 => {
+                    let s = garbage_json(&mut r, 0).to_string();
+                    let cut = r.below(s.len() + 1);
+                    s.as_bytes()[..cut].to_vec()
+                }
+                _ => garbage_json(&mut r, 0).to_string().into_bytes(),
+            };
+            let ct = *r.pick(&[Some("application/json"), Some("application/json; charset=utf-8"), None, Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data; boundary=x")]);
+            (r.pick(&methods).clone(), format!("{V1}{path}{query}"), body, ct)
+        };
+        let cred = r.pick(&creds).clone();
+        let mut b = cred.apply(&method, Request::builder().method(method.clone()).uri(&uri));
+        if let Some(ct) = ct {
+            b = b.header(header::CONTENT_TYPE, ct);
+        }
+        if r.below(8) == 0 {
+            b = b.header("x-csrf-token", pct(&garbage_segment(&mut r)));
+        }
+        let Ok(req) = b.body(Body::from(body.clone())) else { continue };
+        let resp = w.raw(req).await;
+        assert!(
+            !resp.status.is_server_error(),
+            "fuzz case {i} (YARDSTICK_FUZZ_SEED={seed_value:#x}): {method} {uri} with {ct:?} body {:?} → {}: {}",
+            String::from_utf8_lossy(&body).chars().take(300).collect::<String>(),
+            resp.status,
+            resp.text()
+        );
+        if resp.status.is_client_error() && method != Method::HEAD {
+            assert!(resp.code().is_some(), "fuzz case {i}: {method} {uri} → {} without an error code: {}", resp.status, resp.text());
+        }
+    }
+    // Still healthy afterwards (asked with the admin's API token: the fuzz may have signed
+    // sessions out, and its sign-ins may have hit the rate limit).
+    let v = w.get(&api("/audit/verify"), &creds[2]).await.ok();
+    assert_eq!(v["intact"], true);
+}

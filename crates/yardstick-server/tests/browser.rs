@@ -1,0 +1,171 @@
+//! The web UI in a real browser: builds and starts the real `yardstick serve --demo` on a
+//! free port with a fresh data folder, then runs `tests/browser/run.js` (playwright-core
+//! driving Debian's headless Chromium; no browser is downloaded) through sign-in, the
+//! dashboard's charts, a results table, a drill-down, English, a unit's restricted view,
+//! the administration forms and a phone-sized screen. Screenshots go to
+//! `target/screenshots/`.
+//!
+//! Needs `chromium` (with `fonts-noto-cjk`, or Chinese renders as boxes), `node`, and
+//! `npm ci` in `tests/browser/`. When one is missing the test says so loudly and passes,
+//! unless `YARDSTICK_REQUIRE_BROWSER=1` (as in CI), when it fails.
+//!
+//! Why a separate process and not the library: the point is the shipped binary with its
+//! embedded assets, exactly as an office would run it. `CARGO_BIN_EXE_yardstick` exists only
+//! in the binary's own package, so the test runs `cargo build -p yardstick` (a no-op when
+//! it is up to date, and never a stale binary) and takes the executable from the same
+//! target folder as this test.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn require() -> bool {
+    std::env::var("YARDSTICK_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Skips loudly, or fails when the browser test is required.
+fn missing(what: &str, fix: &str) {
+    let msg = format!(
+        "\n{bar}\n!! BROWSER TEST SKIPPED: {what}\n!! To run it: {fix}\n!! (Set YARDSTICK_REQUIRE_BROWSER=1 to make this a failure, as CI does.)\n{bar}\n",
+        bar = "!".repeat(78)
+    );
+    if require() {
+        panic!("{msg}");
+    }
+    eprintln!("{msg}");
+}
+
+/// `target/<profile>/` of this test executable (`…/target/debug/deps/browser-…`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let deps = exe.parent().expect("deps folder");
+    deps.parent().expect("profile folder").to_path_buf()
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("YARDSTICK_CHROMIUM") {
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+fn has_node() -> bool {
+    Command::new("node").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// The status code of `GET path`, if the server answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// The server, stopped when dropped.
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn build_binary(workspace: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo).args(["build", "--quiet", "-p", "yardstick"]).current_dir(workspace).status().expect("cargo build -p yardstick");
+    assert!(status.success(), "cargo build -p yardstick failed");
+    let exe = profile_dir().join(format!("yardstick{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.exists(), "the binary is not at {}", exe.display());
+    exe
+}
+
+fn start(exe: &Path, data: &Path, port: u16) -> Server {
+    let log = data.with_extension("log");
+    let out = std::fs::File::create(&log).expect("server log");
+    let child = Command::new(exe)
+        .args(["serve", "--demo", "--data-dir"])
+        .arg(data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .spawn()
+        .expect("start yardstick serve");
+    let server = Server { child, log };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if http_status(port, "/login") == Some(200) {
+            return server;
+        }
+        if Instant::now() > deadline {
+            panic!("the server did not answer within 300 s; its output:\n{}", server.log_text());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn browser() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scripts = manifest.join("tests/browser");
+    let Some(chromium) = find_chromium() else {
+        return missing("Chromium is not installed (looked for /usr/bin/chromium and $YARDSTICK_CHROMIUM).", "apt-get install -y chromium fonts-noto-cjk");
+    };
+    if !has_node() {
+        return missing("Node.js is not installed.", "apt-get install -y nodejs npm");
+    }
+    if !scripts.join("node_modules/playwright-core/package.json").exists() {
+        return missing("playwright-core is not installed in crates/yardstick-server/tests/browser/node_modules.", "cd crates/yardstick-server/tests/browser && npm ci");
+    }
+    let fonts = Command::new("fc-list").arg(":lang=zh").output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+    if !fonts {
+        return missing("no Chinese font is installed: the screenshots would show boxes instead of Chinese.", "apt-get install -y fonts-noto-cjk");
+    }
+
+    let workspace = manifest.parent().and_then(Path::parent).expect("the workspace root");
+    let exe = build_binary(workspace);
+    let shots = profile_dir().parent().expect("target folder").join("screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let data = std::env::temp_dir().join(format!("yardstick-browser-{}-{stamp}", std::process::id()));
+    let port = free_port();
+    let server = start(&exe, &data, port);
+
+    let out = Command::new("node")
+        .arg(scripts.join("run.js"))
+        .current_dir(&scripts)
+        .env("YS_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("YS_CHROMIUM", &chromium)
+        .env("YS_SCREENSHOTS", &shots)
+        .output()
+        .expect("run node tests/browser/run.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    let log = server.log_text();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_file(data.with_extension("log"));
+    assert!(out.status.success(), "the browser checks failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    let pngs = std::fs::read_dir(&shots).map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png")).count()).unwrap_or(0);
+    assert!(pngs >= 10, "expected the screenshots in {}, found {pngs}", shots.display());
+    println!("browser: screenshots in {}", shots.display());
+}

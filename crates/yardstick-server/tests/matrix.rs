@@ -1,0 +1,316 @@
+//! The authorization matrix (issue 3, item 3): every role, and an anonymous caller, against
+//! every operation of the OpenAPI document, with the expected allow or deny written out in
+//! one table below. An operation of the document without a row here fails the test (so a
+//! new endpoint cannot ship without a rule), and so does a row whose operation the document
+//! does not have. Every cell is then run and every mismatch is reported at once.
+//!
+//! Each caller gets a freshly seeded world (see `common`), so one caller's writes cannot
+//! change another's answers. Within a world the rows run in table order: reads first, then
+//! writes ordered so that each stays valid, ending the session last. Reads are run twice,
+//! with the session cookie and with an API token of the same user.
+
+mod common;
+
+use axum::http::Method;
+use common::{APRIL, Backend, Cred, MARCH, PLAN, PLAN_TOML, REPORTER_B, ROLES, World, fits, fresh_db, openapi_operations, seed, username};
+use serde_json::{Value, json};
+use yardstick_storage::Role;
+
+/// What a caller should get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exp {
+    /// Any 2xx.
+    Ok,
+    /// 401: not signed in.
+    Unauth,
+    /// 403: signed in, not allowed (or outside the caller's scope).
+    Forbidden,
+    /// 404 with the code `not_published`.
+    NotPublished,
+}
+
+impl Exp {
+    fn parse(t: &str) -> Exp {
+        match t {
+            "ok" => Exp::Ok,
+            "401" => Exp::Unauth,
+            "403" => Exp::Forbidden,
+            "npub" => Exp::NotPublished,
+            other => panic!("unknown expectation '{other}' (use ok, 401, 403, npub)"),
+        }
+    }
+
+    fn matches(self, status: u16, code: Option<&str>) -> bool {
+        match self {
+            Exp::Ok => (200..300).contains(&status),
+            Exp::Unauth => status == 401,
+            Exp::Forbidden => status == 403,
+            Exp::NotPublished => status == 404 && code == Some("not_published"),
+        }
+    }
+
+    fn show(self) -> &'static str {
+        match self {
+            Exp::Ok => "2xx",
+            Exp::Unauth => "401",
+            Exp::Forbidden => "403",
+            Exp::NotPublished => "404 not_published",
+        }
+    }
+}
+
+/// The callers, in the order of the table's columns.
+const CALLERS: [&str; 10] = ["anonymous", "admin", "staff", "reporter", "unit_leader", "department", "expert", "surveyor", "viewer", "auditor"];
+
+fn caller_role(i: usize) -> Option<Role> {
+    (i > 0).then(|| ROLES[i - 1])
+}
+
+/// One row: an operation (as the OpenAPI document names it), a sample request, and the
+/// expectation for each caller.
+struct Row {
+    method: Method,
+    template: &'static str,
+    /// What this sample is about (the scope case).
+    label: &'static str,
+    /// The concrete URI under `/api/v1`, with any query.
+    uri: String,
+    /// The JSON body; the string `"$self"` is replaced by the caller's user name.
+    body: Option<Value>,
+    expect: [Exp; 10],
+}
+
+fn row(method: Method, template: &'static str, label: &'static str, uri: impl Into<String>, body: Option<Value>, expect: &str) -> Row {
+    let e: Vec<Exp> = expect.split_whitespace().map(Exp::parse).collect();
+    let expect: [Exp; 10] = e.try_into().unwrap_or_else(|e: Vec<Exp>| panic!("{method} {template} ({label}): {} expectations, need 10", e.len()));
+    Row { method, template, label, uri: uri.into(), body, expect }
+}
+
+/// The ids a world's rows need.
+struct Ids {
+    /// A computed, unpublished result set of 2026-03 (the matrix publishes it as version 2).
+    march_correction: i64,
+    /// A user to change (the reporter of B1).
+    other_user: i64,
+}
+
+/// The table. Columns:  anon admin staff reporter unit_leader department expert surveyor viewer auditor.
+/// The unit roles (reporter, unit_leader, department) belong to unit A1 of category A.
+#[rustfmt::skip]
+fn table(ids: &Ids) -> Vec<Row> {
+    use Method as M;
+    let p = format!("/plans/{PLAN}");
+    let values = |unit: &str| format!("{p}/periods/{MARCH}/units/{unit}/values");
+    let vals = json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "95" }] });
+    vec![
+        // ---- reads ----------------------------------------------------------------- anon adm stf rep ldr dep exp srv vwr aud
+        row(M::GET, "/me", "", "/me", None,                                              "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/users", "", "/users", None,                                        "401  ok 403 403 403 403 403 403 403  ok"),
+        row(M::GET, "/categories", "", "/categories", None,                              "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/units", "", "/units", None,                                        "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/units/{key}", "own unit A1", "/units/A1", None,                    "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/units/{key}", "same category A2", "/units/A2", None,               "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/units/{key}", "other category B1", "/units/B1", None,              "401  ok  ok 403 403  ok  ok  ok  ok  ok"),
+        row(M::GET, "/plans", "", "/plans", None,                                        "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/plans/{plan}/versions", "", format!("{p}/versions"), None,         "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/plans/{plan}/versions/{version}", "", format!("{p}/versions/1"), None, "401 ok ok ok ok ok ok ok ok ok"),
+        row(M::GET, "/plans/{plan}/periods", "", format!("{p}/periods"), None,           "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/values", "own unit A1", values("A1"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/values", "other unit, same category A2", values("A2"), None,
+                                                                                         "401  ok  ok 403 403  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/values", "other category B1", values("B1"), None,
+                                                                                         "401  ok  ok 403 403  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/preview", "published 2026-03", format!("{p}/periods/{MARCH}/preview"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/preview", "unpublished 2026-04", format!("{p}/periods/{APRIL}/preview"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/publications", "", format!("{p}/periods/{MARCH}/publications"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results", "published, own category by default", format!("{p}/periods/{MARCH}/results"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results", "published, ?category=A (own)", format!("{p}/periods/{MARCH}/results?category=A"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results", "published, ?category=B (other)", format!("{p}/periods/{MARCH}/results?category=B"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results", "unpublished 2026-04", format!("{p}/periods/{APRIL}/results"), None,
+                                                                                         "401 npub npub npub npub npub 403 403 npub npub"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results/{subject}", "own unit A1", format!("{p}/periods/{MARCH}/results/A1"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results/{subject}", "same category A2", format!("{p}/periods/{MARCH}/results/A2"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results/{subject}", "other category B1", format!("{p}/periods/{MARCH}/results/B1"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/results/{subject}", "own unit A1, unpublished 2026-04", format!("{p}/periods/{APRIL}/results/A1"), None,
+                                                                                         "401 npub npub npub npub npub 403 403 npub npub"),
+        row(M::GET, "/plans/{plan}/units/{unit}/trend", "own unit A1", format!("{p}/units/A1/trend"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/units/{unit}/trend", "same category A2", format!("{p}/units/A2/trend"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/units/{unit}/trend", "other category B1", format!("{p}/units/B1/trend"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
+        row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
+        // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
+        row(M::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", "own unit A1", values("A1"), Some(vals.clone()),
+                                                                                         "401  ok  ok  ok  ok 403 403 403 403 403"),
+        row(M::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", "other unit, same category A2", values("A2"), Some(vals.clone()),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", "other category B1", values("B1"), Some(vals),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/occurrences"),
+            Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "矩阵测试：一般生产安全事故" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/computations", "", format!("{p}/periods/{APRIL}/computations"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/publications", "", format!("{p}/periods/{MARCH}/publications"),
+            Some(json!({ "set_id": ids.march_correction, "reason": "矩阵测试：更正" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/versions", "", format!("{p}/versions"), Some(json!({ "toml": PLAN_TOML, "note": "第二版" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods", "", format!("{p}/periods"), Some(json!({ "period": "2026-05" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans", "", "/plans", Some(json!({ "key": "p2027", "year": 2027, "name": "2027年度方案" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/categories", "", "/categories", Some(json!({ "key": "C", "name": "C类", "series": "", "sort": 3 })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::PUT, "/categories/{key}", "", "/categories/A", Some(json!({ "key": "A", "name": "A类", "series": "", "sort": 1 })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/units", "", "/units", Some(json!({ "key": "Z1", "name": "新设镇", "category": "A" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::PUT, "/units/{key}", "", "/units/A2", Some(json!({ "key": "A2", "name": "高村镇", "category": "A", "area": null, "static_level": null, "active": true })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/users", "", "/users", Some(json!({ "username": "matrix_new", "display_name": "新用户", "role": "viewer", "password": "a long enough password" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::PATCH, "/users/{id}", "another user", format!("/users/{}", ids.other_user), Some(json!({ "disabled": false })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/tokens", "", "/tokens", Some(json!({ "name": "matrix script" })),
+                                                                                         "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::POST, "/session", "sign in (anonymous: as viewer)", "/session", Some(json!({ "username": "$self", "password": common::PW })),
+                                                                                         " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::DELETE, "/session", "sign out (last)", "/session", None,                  "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+    ]
+}
+
+/// The table against the OpenAPI document: every operation has a row and every row an operation.
+fn coverage(ops: &[(String, String)], rows: &[Row]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (m, path) in ops {
+        if !rows.iter().any(|r| r.method.as_str() == m && r.template == path) {
+            problems.push(format!("the OpenAPI document has {m} {path}, but the matrix has no row for it: add its expected allow/deny per role"));
+        }
+    }
+    for r in rows {
+        if !ops.iter().any(|(m, path)| r.method.as_str() == m && r.template == path) {
+            problems.push(format!("the matrix has a row for {} {}, which the OpenAPI document does not have", r.method, r.template));
+        }
+        let path = r.uri.split('?').next().unwrap_or("");
+        if !fits(r.template, path) {
+            problems.push(format!("the sample {} {} does not fit its template {}", r.method, r.uri, r.template));
+        }
+    }
+    problems
+}
+
+/// Runs every row for one caller in a world of its own; the mismatches.
+async fn walk(backend: Backend, caller: usize) -> Vec<String> {
+    let Some(db) = fresh_db(backend).await else { return Vec::new() };
+    let w = seed(db.clone()).await;
+    let correction = yardstick_server::compute::compute_period(&w.db, PLAN, MARCH, "seed", yardstick_server::auth::now_ms()).await.expect("a second computation of 2026-03");
+    let ids = Ids { march_correction: correction.set_id, other_user: w.user_id(REPORTER_B).await };
+    let rows = table(&ids);
+    let role = caller_role(caller);
+    let (session, token) = match role {
+        None => (Cred::Anon, None),
+        Some(r) => {
+            let token = w.token(username(r)).await;
+            (w.sign_in(username(r)).await, Some(token))
+        }
+    };
+    let me = role.map_or("viewer", username);
+    let mut out = Vec::new();
+    for r in &rows {
+        let body = r.body.clone().map(|b| if b["username"] == "$self" { json!({ "username": me, "password": b["password"] }) } else { b });
+        let mut creds = vec![("session", &session)];
+        if r.method == Method::GET {
+            if let Some(t) = &token {
+                creds.push(("api token", t));
+            }
+        }
+        for (how, cred) in creds {
+            let resp = w.send(r.method.clone(), &format!("/api/v1{}", r.uri), cred, body.clone()).await;
+            let exp = r.expect[caller];
+            if !exp.matches(resp.status.as_u16(), resp.code().as_deref()) {
+                let label = if r.label.is_empty() { String::new() } else { format!(" ({})", r.label) };
+                let via = if role.is_some() { format!(" via {how}") } else { String::new() };
+                out.push(format!(
+                    "[{}] {:<11} {} {}{label}{via}: expected {}, got {} {}",
+                    w.db.backend(),
+                    CALLERS[caller],
+                    r.method,
+                    r.template,
+                    exp.show(),
+                    resp.status.as_u16(),
+                    resp.code().unwrap_or_else(|| resp.text().chars().take(120).collect()),
+                ));
+            }
+        }
+    }
+    common::close(&w.db).await;
+    out
+}
+
+async fn matrix(backend: Backend) {
+    // Coverage first, on a world of its own (the document does not depend on the data).
+    let Some(db) = fresh_db(backend).await else { return };
+    let w: World = seed(db).await;
+    let ops = openapi_operations(&w.app).await;
+    assert!(ops.len() > 20, "the OpenAPI document lists the API's operations: {ops:?}");
+    let rows = table(&Ids { march_correction: 0, other_user: 0 });
+    let missing = coverage(&ops, &rows);
+    assert!(missing.is_empty(), "the matrix and the OpenAPI document disagree:\n  {}", missing.join("\n  "));
+    common::close(&w.db).await;
+
+    // Then every cell. SQLite worlds run side by side; PostgreSQL worlds a few at a time, to
+    // stay well within the server's connections.
+    let started = std::time::Instant::now();
+    let parallel = if backend == Backend::Sqlite { CALLERS.len() } else { 3 };
+    let mut mismatches = Vec::new();
+    for chunk in (0..CALLERS.len()).collect::<Vec<_>>().chunks(parallel) {
+        let mut set = tokio::task::JoinSet::new();
+        for &caller in chunk {
+            set.spawn(async move { (caller, walk(backend, caller).await) });
+        }
+        let mut got: Vec<(usize, Vec<String>)> = set.join_all().await;
+        got.sort_by_key(|(c, _)| *c);
+        mismatches.extend(got.into_iter().flat_map(|(_, m)| m));
+    }
+    eprintln!("matrix on {backend:?}: {} rows × {} callers in {:.1} s", rows.len(), CALLERS.len(), started.elapsed().as_secs_f64());
+    assert!(mismatches.is_empty(), "{} cell(s) of the authorization matrix differ from the table:\n  {}", mismatches.len(), mismatches.join("\n  "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_on_sqlite() {
+    matrix(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix_on_postgres() {
+    matrix(Backend::Postgres).await;
+}
+
+/// The table itself is well formed: ten expectations per row, anonymous callers never let in
+/// except to sign in, and the auditor never allowed a write other than its own session and tokens.
+#[test]
+fn the_table_is_consistent() {
+    let rows = table(&Ids { march_correction: 1, other_user: 1 });
+    for r in &rows {
+        if r.template != "/session" || r.method != Method::POST {
+            assert_eq!(r.expect[0], Exp::Unauth, "{} {}: anonymous callers are refused", r.method, r.template);
+        }
+        let auditor = r.expect[9];
+        if r.method != Method::GET && !matches!(r.template, "/session" | "/tokens") {
+            assert_eq!(auditor, Exp::Forbidden, "{} {}: the auditor changes nothing", r.method, r.template);
+        }
+    }
+}
