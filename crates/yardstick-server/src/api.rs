@@ -465,7 +465,7 @@ async fn login(State(st): State<AppState>, L(lang): L, parts: axum::http::reques
 pub async fn sign_in(st: &AppState, username: &str, password: &str, addr: Option<std::net::IpAddr>) -> ApiResult<(auth::Auth, String)> {
     if let Some(wait) = st.limiter.blocked(username, addr) {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", format!("登录失败次数过多，请 {wait} 秒后再试"), format!("too many failed sign-ins; try again in {wait} s"));
-        e.problems.clear();
+        e.retry_after = Some(wait);
         return Err(e);
     }
     let Some(id) = auth::check_password(st, username, password).await? else {
@@ -572,16 +572,19 @@ fn check_password_strength(p: &str) -> ApiResult<()> {
 async fn update_user(State(st): State<AppState>, Caller(a): Caller, Params(id): Params<i64>, Body(b): Body<UserPatch>) -> ApiResult<Json<UserOut>> {
     authz::require(&a, Perm::ManageUsers)?;
     st.db.user(id).await?.ok_or_else(|| ApiError::not_found(format!("用户 {id} 不存在"), format!("user {id} does not exist")))?;
-    if let Some(d) = b.disabled {
-        if d && id == a.user.user_id {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "self_disable", "不能停用自己的账号", "you cannot disable your own account"));
-        }
-        st.db.set_user_disabled(id, d, &a.user.username, now_ms()).await?;
+    // Check everything before changing anything: a refused request changes nothing.
+    if b.disabled == Some(true) && id == a.user.user_id {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "self_disable", "不能停用自己的账号", "you cannot disable your own account"));
+    }
+    if let Some(pw) = &b.password {
+        check_password_strength(pw)?;
     }
     if let Some(pw) = b.password {
-        check_password_strength(&pw)?;
         let hash = tokio::task::spawn_blocking(move || yardstick_storage::accounts::hash_password(&pw)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
         st.db.set_password(id, &hash, &a.user.username, now_ms()).await?;
+    }
+    if let Some(d) = b.disabled {
+        st.db.set_user_disabled(id, d, &a.user.username, now_ms()).await?;
     }
     st.sessions.forget_user(id);
     let u = st.db.user(id).await?.ok_or_else(|| ApiError::not_found("用户不存在", "no such user"))?;
@@ -721,6 +724,21 @@ async fn add_version(State(st): State<AppState>, Caller(a): Caller, Params(plan)
     let p = plan_exists(&st, &plan).await?;
     check_name("note", &b.note)?;
     let model = compute::check_plan(&st.db, &b.toml).await.map_err(compute_error)?;
+    // A new version must give rules to every category that has units.
+    let defined: std::collections::HashSet<&str> = model.categories.iter().map(|c| c.key.as_str()).collect();
+    let mut missing: Vec<String> = st.db.units(None).await?.into_iter().filter(|u| u.active).filter_map(|u| u.category_key).filter(|c| !defined.contains(c.as_str())).collect();
+    missing.sort();
+    missing.dedup();
+    if !missing.is_empty() {
+        let problems = missing
+            .iter()
+            .map(|c| yardstick_formats::Problem {
+                place: yardstick_formats::Place { file: "plan.toml".into(), field: Some("categories".into()), ..Default::default() },
+                msg: yardstick_formats::Msg::new(format!("类别“{c}”下有单位，但方案没有定义该类别"), format!("the category '{c}' has units but the plan does not define it")),
+            })
+            .collect();
+        return Err(ApiError::invalid(problems));
+    }
     if i64::from(model.plan.year) != p.year {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "year_mismatch", format!("方案文本的年度 {} 与方案 {} 年度不符", model.plan.year, p.year), format!("the text's year {} differs from the plan's {}", model.plan.year, p.year)));
     }

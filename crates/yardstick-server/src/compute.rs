@@ -36,16 +36,49 @@ fn problem(zh: impl Into<String>, en: impl Into<String>) -> Vec<Problem> {
     vec![Problem { place: Place::default(), msg: Msg::new(zh, en) }]
 }
 
-/// The registry as a subjects file: areas, then units under their area.
-pub fn subjects_csv(areas: &[Area], units: &[Unit]) -> String {
+/// What a plan text says about categories, read before the full parse: which categories it
+/// defines, which of them use coefficients, and how many static levels it has.
+struct PlanShape {
+    categories: std::collections::HashMap<String, bool>,
+    static_levels: i64,
+}
+
+fn plan_shape(text: &str) -> PlanShape {
+    let t: toml::Table = text.parse().unwrap_or_default();
+    let categories = t
+        .get("categories")
+        .and_then(|c| c.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| Some((c.get("key")?.as_str()?.to_string(), c.get("coefficients").and_then(|v| v.as_bool()).unwrap_or(false))))
+                .collect()
+        })
+        .unwrap_or_default();
+    let static_levels = t.get("coefficients").and_then(|c| c.get("static_levels")).and_then(|l| l.as_array()).map_or(0, |a| a.len() as i64);
+    PlanShape { categories, static_levels }
+}
+
+/// The registry as a subjects file for one plan: areas, then units under their area. A
+/// unit whose category the plan does not define is listed without a category (it is not
+/// scored under this plan), and a static coefficient level is passed only to categories
+/// that use coefficients, so that registering next year's categories or levels never
+/// blocks this year's data entry.
+pub fn subjects_csv_for(plan: &str, areas: &[Area], units: &[Unit]) -> String {
+    let shape = plan_shape(plan);
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["key", "name", "kind", "parent", "category", "static_level"]);
     for a in areas {
         let _ = w.write_record([a.key.as_str(), &a.name, "area", a.parent_key.as_deref().unwrap_or(""), "", ""]);
     }
     for u in units.iter().filter(|u| u.active) {
-        let level = u.static_level.map(|l| l.to_string()).unwrap_or_default();
-        let _ = w.write_record([u.key.as_str(), &u.name, "unit", u.area_key.as_deref().unwrap_or(""), u.category_key.as_deref().unwrap_or(""), &level]);
+        let uses = u.category_key.as_ref().and_then(|c| shape.categories.get(c).copied());
+        let category = if uses.is_some() { u.category_key.as_deref().unwrap_or("") } else { "" };
+        let level = match (uses, u.static_level) {
+            (Some(true), Some(l)) if (1..=shape.static_levels).contains(&l) => l.to_string(),
+            (Some(true), Some(l)) => l.to_string(),
+            _ => String::new(),
+        };
+        let _ = w.write_record([u.key.as_str(), &u.name, "unit", u.area_key.as_deref().unwrap_or(""), category, &level]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -89,7 +122,7 @@ fn registry_only(text: &str) -> Result<(), Vec<Problem>> {
 /// Checks a plan text against the current registry; the model on success.
 pub async fn check_plan(db: &Db, text: &str) -> Result<Model, ComputeError> {
     registry_only(text).map_err(ComputeError::Problems)?;
-    let subjects = subjects_csv(&db.areas().await?, &db.units(None).await?);
+    let subjects = subjects_csv_for(text, &db.areas().await?, &db.units(None).await?);
     let text = text.to_string();
     tokio::task::spawn_blocking(move || {
         load_plan("plan.toml", &text, Some(SubjectsSource { file: "units", text: &subjects })).map(|l| l.model).map_err(ComputeError::Problems)
@@ -115,7 +148,7 @@ pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &
         .await?
         .ok_or_else(|| ComputeError::Problems(problem(format!("方案“{plan_key}”还没有版本"), format!("the plan '{plan_key}' has no version yet"))))?;
     registry_only(&text).map_err(ComputeError::Problems)?;
-    let subjects = subjects_csv(&db.areas().await?, &db.units(None).await?);
+    let subjects = subjects_csv_for(&text, &db.areas().await?, &db.units(None).await?);
     let periods: Vec<String> = load::periods_needed(period).iter().map(|p| p.to_string()).collect();
     let values = db.values(plan_key, &periods, None).await?;
     let occurrences = db.occurrences(plan_key, &periods, None).await?;

@@ -65,7 +65,7 @@ impl Spec {
                 let mut published = Vec::new();
                 for i in 1..=11 {
                     published.push(m(i));
-                    if i % 3 == 0 {
+                    if i.is_multiple_of(3) {
                         published.push(q(i / 3));
                     }
                     if i == 6 {
@@ -399,7 +399,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -19,13 +19,15 @@ pub struct ApiError {
     pub code: &'static str,
     pub msg: Msg,
     pub problems: Vec<Problem>,
+    /// Seconds to wait, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError { status, code, msg: Msg::new(zh, en), problems: Vec::new() }
+        ApiError { status, code, msg: Msg::new(zh, en), problems: Vec::new(), retry_after: None }
     }
     pub fn unauthenticated() -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录", "please sign in first")
@@ -45,6 +47,7 @@ impl ApiError {
             code: "invalid",
             msg: Msg::new(format!("有 {} 处问题，均未保存", problems.len()), format!("{} problem(s); nothing was saved", problems.len())),
             problems,
+            retry_after: None,
         }
     }
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -82,6 +85,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
         let mut r = status.into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, s.into());
+        }
         r.extensions_mut().insert(Arc::new(self));
         r
     }
@@ -173,7 +179,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::rejection::JsonRejection;
-        match axum::Json::<T>::from_request(req, state).await {
+        let json_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<std::string::String>().ok());
+        let is_json = json_type.as_deref().is_some_and(|t| {
+            let t = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+        });
+        if !is_json {
+            return Err(generic(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(generic(StatusCode::PAYLOAD_TOO_LARGE)),
+            Err(e) => return Err(ApiError::bad_request("bad_body", format!("无法读取请求内容：{}", e.body_text()), format!("cannot read the request body: {}", e.body_text()))),
+        };
+        if memchr_nul(&bytes) {
+            return Err(nul_error());
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -199,6 +221,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Params<
             Ok(axum::extract::Path(v)) => Ok(Params(v)),
             Err(e) => Err(ApiError::bad_request("bad_path", format!("地址参数无效：{}", e.body_text()), format!("invalid path parameter: {}", e.body_text()))),
         }
+        .and_then(|v| if parts.uri.path().contains("%00") { Err(nul_error()) } else { Ok(v) })
     }
 }
 
@@ -212,5 +235,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
             Ok(axum::extract::Query(v)) => Ok(Q(v)),
             Err(e) => Err(ApiError::bad_request("bad_query", format!("查询参数无效：{}", e.body_text()), format!("invalid query parameter: {}", e.body_text()))),
         }
+        .and_then(|v| if parts.uri.query().is_some_and(|q| q.contains("%00")) { Err(nul_error()) } else { Ok(v) })
     }
+}
+
+/// Text with a NUL character is refused everywhere (PostgreSQL cannot store it, and no name,
+/// key or value needs it).
+fn nul_error() -> ApiError {
+    ApiError::bad_request("nul_character", "内容中含有空字符（\\0），请删除后重试", "the request contains a NUL character (\\0); remove it and try again")
+}
+
+/// Whether JSON text escapes a NUL (`\u0000`); raw NUL bytes are already invalid JSON.
+fn memchr_nul(b: &[u8]) -> bool {
+    b.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
 }

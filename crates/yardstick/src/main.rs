@@ -148,7 +148,7 @@ enum Command {
     },
     /// Write a synthetic plan and data set: plan.toml, subjects.csv, data-2026-01.csv …
     Gen {
-        /// county (≈100 units), province (10,000) or country (300,000).
+        /// county (90 units), province (10,000) or country (300,000).
         #[arg(long, value_enum)]
         scale: Scale,
         /// The directory to write into (created if needed).
