@@ -29,6 +29,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
+mod anatomy;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +62,10 @@ cargo bench -p yardstick-server --bench http -- [OPTIONS]
   --keep                    keep the database after the run
   --server ADDR             use a server already running at ADDR (demo users)
   --json FILE               also append each result as a JSON line to FILE
+  --anatomy N               first time each step of a write of --values values, N times,
+                            in-process on the same database (no HTTP, no contention)
+  --values N                values per request for --anatomy (default 40)
+  --reader USER             the demo user who reads (default viewer; writes: admin)
 ";
 
 #[derive(Clone, Debug)]
@@ -78,6 +83,9 @@ struct Opts {
     keep: bool,
     server: Option<SocketAddr>,
     json: Option<PathBuf>,
+    anatomy: usize,
+    values: usize,
+    reader: String,
 }
 
 fn opts() -> Opts {
@@ -95,6 +103,9 @@ fn opts() -> Opts {
         keep: false,
         server: None,
         json: None,
+        anatomy: 0,
+        values: 40,
+        reader: "viewer".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -118,6 +129,9 @@ fn opts() -> Opts {
             "--keep" => o.keep = true,
             "--server" => o.server = Some(val().parse().expect("--server ADDR")),
             "--json" => o.json = Some(val().into()),
+            "--anatomy" => o.anatomy = val().parse().expect("--anatomy N"),
+            "--values" => o.values = val().parse().expect("--values N"),
+            "--reader" => o.reader = val(),
             other => panic!("unknown option {other} (see --help)"),
         }
     }
@@ -184,7 +198,10 @@ fn cpu_now(server_pid: Option<u32>) -> Cpu {
 
 struct World {
     addr: SocketAddr,
+    /// The administrator's API token (writes).
     token: String,
+    /// The reader's API token and session cookie.
+    read_token: String,
     cookie: String,
     categories: Vec<String>,
     /// Per unit (in registry order): its key and the values a reporter sends (indicator, field, base value).
@@ -194,8 +211,11 @@ struct World {
 }
 
 async fn world(addr: SocketAddr, o: &Opts, needs_writes: bool) -> World {
+    // Writes as the office's administrator (any unit); reads as --reader (default: a
+    // county leader, who reads every category's ranking).
     let token = support::api_token(addr, "admin", "yardstick-demo").await;
-    let (cookie, _csrf) = support::sign_in(addr, "admin", "yardstick-demo").await;
+    let read_token = support::api_token(addr, &o.reader, "yardstick-demo").await;
+    let (cookie, _csrf) = support::sign_in(addr, &o.reader, "yardstick-demo").await;
     let mut c = Conn::new(addr);
     let r = c.json("GET", "/api/v1/categories", Some(&token), None).await.expect("categories");
     assert!(r.ok(), "categories: {}", r.text());
@@ -240,7 +260,7 @@ async fn world(addr: SocketAddr, o: &Opts, needs_writes: bool) -> World {
             templates.insert(cat.clone(), t);
         }
     }
-    World { addr, token, cookie, categories, units, templates, unit_category }
+    World { addr, token, read_token, cookie, categories, units, templates, unit_category }
 }
 
 // ---------------------------------------------------------------------------
@@ -265,14 +285,14 @@ fn next_request(w: &World, scenario: &str, o: &Opts, conn: usize, k: u64, counte
     match scenario {
         "results-api" => {
             let path = format!("/api/v1/plans/demo-2026/periods/{}/results?category={}", o.period, cat(k));
-            (Conn::build("GET", &path, &[("Authorization", &format!("Bearer {}", w.token)), ("Accept", "application/json")], None), 0)
+            (Conn::build("GET", &path, &[("Authorization", &format!("Bearer {}", w.read_token)), ("Accept", "application/json")], None), 0)
         }
         "ranking-page" => {
             let path = format!("/results?plan=demo-2026&period={}&category={}", o.period, cat(k));
             (Conn::build("GET", &path, &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0)
         }
         "dashboard" => (Conn::build("GET", "/", &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0),
-        s if s.starts_with("get:") => (Conn::build("GET", &s[4..], &[("Authorization", &format!("Bearer {}", w.token))], None), 0),
+        s if s.starts_with("get:") => (Conn::build("GET", &s[4..], &[("Authorization", &format!("Bearer {}", w.read_token))], None), 0),
         s if s.starts_with("write-") => {
             let n: usize = s[6..].parse().expect("write-N");
             let i = conn % w.units.len();
@@ -304,15 +324,14 @@ async fn run(w: Arc<World>, o: &Opts, scenario: &str, server_pid: Option<u32>) -
     let measure_from = t_start + Duration::from_secs_f64(o.warmup);
     let end = measure_from + Duration::from_secs_f64(o.duration);
     let counter = Arc::new(AtomicU64::new(std::process::id() as u64 * 7919));
-    let cpu_at_start = Arc::new(std::sync::Mutex::new(None::<Cpu>));
-    // Sample CPU exactly at the start of the measured window.
-    {
-        let c = cpu_at_start.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(measure_from.into()).await;
-            *c.lock().unwrap() = Some(cpu_now(server_pid));
-        });
-    }
+    // CPU use over exactly the measured window.
+    let cpu_window = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let a = cpu_now(server_pid);
+        tokio::time::sleep_until(end.into()).await;
+        let b = cpu_now(server_pid);
+        Cpu { server: b.server - a.server, generator: b.generator - a.generator, postgres: b.postgres - a.postgres, machine: b.machine - a.machine }
+    });
     let mut tasks = Vec::with_capacity(n);
     for conn in 0..n {
         let w = w.clone();
@@ -341,15 +360,20 @@ async fn run(w: Arc<World>, o: &Opts, scenario: &str, server_pid: Option<u32>) -
                 let (req, nvalues) = next_request(&w, &scenario, &o, conn, k, &counter);
                 let r = c.send(&req).await;
                 let done = Instant::now();
-                let measured = sent >= measure_from && done <= end;
+                // Latency: every request sent in the window, however late its answer.
+                // Throughput: answers that arrived in the window.
+                let measured = sent >= measure_from;
+                let counted = done >= measure_from && done <= end;
                 match r {
                     Ok(resp) => {
+                        if counted && resp.ok() {
+                            t.ok += 1;
+                            t.values += nvalues as u64;
+                        }
                         if measured {
                             t.bytes += resp.body.len() as u64;
                             if resp.ok() {
-                                t.ok += 1;
                                 t.lat_us.push(done.duration_since(sent).as_micros().min(u32::MAX as u128) as u32);
-                                t.values += nvalues as u64;
                                 if nvalues > 0 {
                                     t.changed += resp.json()["changed"].as_u64().unwrap_or(0);
                                 }
@@ -397,11 +421,8 @@ async fn run(w: Arc<World>, o: &Opts, scenario: &str, server_pid: Option<u32>) -
             all.first_error = t.first_error;
         }
     }
-    // Tasks stop sending at `end`; the CPU window closes when the last answer is in.
-    let cpu_end = cpu_now(server_pid);
     let secs = o.duration;
-    let s = cpu_at_start.lock().unwrap().unwrap_or(cpu_end);
-    let cpu = Cpu { server: cpu_end.server - s.server, generator: cpu_end.generator - s.generator, postgres: cpu_end.postgres - s.postgres, machine: cpu_end.machine - s.machine };
+    let cpu = cpu_window.await.expect("cpu sampler");
     all.lat_us.sort_unstable();
     Outcome { scenario: scenario.to_string(), tally: all, secs, cpu }
 }
@@ -442,9 +463,11 @@ fn report(o: &Opts, out: &Outcome, label: &str) -> serde_json::Value {
         if t.non_2xx.is_empty() && t.io_errors == 0 { "none".to_string() } else { format!("{:?} io {} ({})", t.non_2xx, t.io_errors, t.first_error.clone().unwrap_or_default()) },
     );
     eprintln!(
-        "    {} ok in {:.1} s, mean {mean:.1} ms, {:.1} MB received, {} reconnects{}",
+        "    {} answered in {:.1} s ({} measured), mean {mean:.1} ms, server CPU {:.2} ms per request, {:.1} MB received, {} reconnects{}",
         t.ok,
         out.secs,
+        t.lat_us.len(),
+        out.cpu.server * 1000.0 / t.ok.max(1) as f64,
         t.bytes as f64 / 1e6,
         t.reconnects,
         if t.values > 0 { format!(", {} values sent, {} changed", t.values, t.changed) } else { String::new() }
@@ -454,7 +477,7 @@ fn report(o: &Opts, out: &Outcome, label: &str) -> serde_json::Value {
         "ok": t.ok, "rps": rps, "values_per_s": t.values as f64 / out.secs, "changed": t.changed,
         "p50_ms": pct(&t.lat_us, 0.5), "p90_ms": pct(&t.lat_us, 0.9), "p99_ms": pct(&t.lat_us, 0.99), "p999_ms": pct(&t.lat_us, 0.999),
         "max_ms": t.lat_us.last().map(|&x| x as f64 / 1000.0), "mean_ms": mean,
-        "cpu_server": out.cpu.server / wall, "cpu_postgres": out.cpu.postgres / wall, "cpu_generator": out.cpu.generator / wall, "cpu_others": others / wall,
+        "cpu_server": out.cpu.server / wall, "server_cpu_ms_per_req": out.cpu.server * 1000.0 / t.ok.max(1) as f64, "cpu_postgres": out.cpu.postgres / wall, "cpu_generator": out.cpu.generator / wall, "cpu_others": others / wall,
         "non_2xx": format!("{:?}", t.non_2xx), "io_errors": t.io_errors,
     })
 }
@@ -464,6 +487,8 @@ fn report(o: &Opts, out: &Outcome, label: &str) -> serde_json::Value {
 struct Database {
     /// Arguments for `yardstick serve`.
     args: Vec<String>,
+    /// The database's URL, for in-process measurements.
+    url: String,
     cwd: PathBuf,
     cleanup: Option<Box<dyn FnOnce()>>,
     fresh: bool,
@@ -474,13 +499,14 @@ fn database(o: &Opts) -> Database {
     let cwd = std::env::temp_dir().join(format!("ys-bench-{tag}"));
     std::fs::create_dir_all(&cwd).expect("a temp folder");
     match (o.db.as_str(), &o.reuse) {
-        ("sqlite", Some(dir)) => Database { args: vec!["--data-dir".into(), dir.clone()], cwd, cleanup: None, fresh: false },
+        ("sqlite", Some(dir)) => Database { args: vec!["--data-dir".into(), dir.clone()], url: format!("sqlite://{dir}/yardstick.db"), cwd, cleanup: None, fresh: false },
         ("sqlite", None) => {
             let dir = cwd.join("data");
             let keep = o.keep;
             let d2 = cwd.clone();
             Database {
                 args: vec!["--data-dir".into(), dir.display().to_string()],
+                url: format!("sqlite://{}", dir.join("yardstick.db").display()),
                 cwd,
                 cleanup: Some(Box::new(move || {
                     if keep {
@@ -492,7 +518,7 @@ fn database(o: &Opts) -> Database {
                 fresh: true,
             }
         }
-        ("postgres", Some(url)) => Database { args: vec!["--database-url".into(), url.clone()], cwd, cleanup: None, fresh: false },
+        ("postgres", Some(url)) => Database { args: vec!["--database-url".into(), url.clone()], url: url.clone(), cwd, cleanup: None, fresh: false },
         _ => {
             let base = std::env::var("YARDSTICK_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let name = format!("ys_bench_{tag}");
@@ -509,7 +535,8 @@ fn database(o: &Opts) -> Database {
             let keep = o.keep;
             let u2 = url.clone();
             Database {
-                args: vec!["--database-url".into(), url],
+                args: vec!["--database-url".into(), url.clone()],
+                url,
                 cwd: cwd.clone(),
                 cleanup: Some(Box::new(move || {
                     let _ = std::fs::remove_dir_all(&cwd);
@@ -572,6 +599,13 @@ fn main() {
     let pid = server.as_ref().map(Server::pid);
     let needs_writes = o.scenarios.iter().any(|s| s.starts_with("write-"));
     let w = Arc::new(rt.block_on(world(addr, &o, needs_writes)));
+    if o.anatomy > 0 {
+        let d = db.as_ref().expect("--anatomy needs the database the bench started");
+        let cat = &w.unit_category[0];
+        let template: Vec<_> = w.templates.get(cat).expect("--anatomy needs a write-N scenario").iter().take(o.values).cloned().collect();
+        let hash = yardstick_server::auth::hash_token(&w.token);
+        rt.block_on(anatomy::anatomy(&d.url, Some(&hash), &w.units[0], &o.write_period, &template, o.anatomy));
+    }
     let label = format!("{} {}", o.scale, o.db);
     eprintln!("{}; {} categories, {} units; {label}", machine(), w.categories.len(), w.units.len());
     println!("| data, db | scenario | load | throughput | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU cores: server / postgres / generator / others | errors |");

@@ -123,6 +123,19 @@ pub struct UserForm {
     password: String,
 }
 
+/// A form shown again: what was typed and what is wrong with it.
+pub struct Shown<F> {
+    form: F,
+    errors: Errors,
+    form_error: Option<String>,
+}
+
+impl<F> Shown<F> {
+    fn fresh(form: F) -> Shown<F> {
+        Shown { form, errors: Errors::default(), form_error: None }
+    }
+}
+
 /// A row's error (the password reset of one user).
 pub struct RowError {
     pub id: i64,
@@ -165,7 +178,8 @@ fn user_view(u: yardstick_storage::sessions::UserInfo, units: &HashMap<String, U
     }
 }
 
-async fn users_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, form: UserForm, errors: Errors, form_error: Option<String>, row_error: Option<RowError>) -> ApiResult<UsersTpl> {
+async fn users_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, shown: Shown<UserForm>, row_error: Option<RowError>) -> ApiResult<UsersTpl> {
+    let Shown { form, errors, form_error } = shown;
     authz::require(a, Perm::ReadUsers)?;
     let units: HashMap<String, Unit> = st.db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
     let users = st.db.users().await?.into_iter().map(|u| user_view(u, &units, a, lang)).collect();
@@ -191,7 +205,7 @@ async fn users_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, form: UserFor
 
 /// `GET /admin/users`.
 pub async fn users_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(d): Q<Done>) -> ApiResult<Response> {
-    let mut t = users_tpl(&st, &a, lang, &uri, UserForm { role: "reporter".into(), ..UserForm::default() }, Errors::default(), None, None).await?;
+    let mut t = users_tpl(&st, &a, lang, &uri, Shown::fresh(UserForm { role: "reporter".into(), ..UserForm::default() }), None).await?;
     t.c.flash = flash(lang, &d);
     Ok(render(&t))
 }
@@ -226,7 +240,7 @@ pub async fn create_user(State(st): State<AppState>, SignedIn(a): SignedIn, L(la
                 errors.add(field, msg);
                 None
             };
-            let t = users_tpl(&st, &a, lang, &uri, f, errors, form_error, None).await?;
+            let t = users_tpl(&st, &a, lang, &uri, Shown { form: f, errors, form_error }, None).await?;
             Ok(render_status(e.status, &t))
         }
     }
@@ -268,7 +282,7 @@ pub async fn user_password(State(st): State<AppState>, SignedIn(a): SignedIn, L(
     let u = st.db.user(id).await?.ok_or_else(|| ApiError::not_found(format!("用户 {id} 不存在"), format!("user {id} does not exist")))?;
     if f.password.chars().count() < 10 || f.password.len() > 256 {
         let msg = tr(lang, "密码至少 10 个字符", "a password has at least 10 characters").to_string();
-        let t = users_tpl(&st, &a, lang, &uri, UserForm { role: "reporter".into(), ..UserForm::default() }, Errors::default(), None, Some(RowError { id, msg })).await?;
+        let t = users_tpl(&st, &a, lang, &uri, Shown::fresh(UserForm { role: "reporter".into(), ..UserForm::default() }), Some(RowError { id, msg })).await?;
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &t));
     }
     let pw = f.password;
@@ -375,16 +389,16 @@ async fn check_unit(st: &AppState, lang: Lang, f: &UnitForm, errors: &mut Errors
         errors.add("name", name_error(lang));
     }
     let category = Some(f.category.trim().to_string()).filter(|c| !c.is_empty());
-    if let Some(c) = &category {
-        if st.db.category(c).await?.is_none() {
-            errors.add("category", if lang == Lang::Zh { format!("类别“{c}”不存在") } else { format!("no such category '{c}'") });
-        }
+    if let Some(c) = &category
+        && st.db.category(c).await?.is_none()
+    {
+        errors.add("category", if lang == Lang::Zh { format!("类别“{c}”不存在") } else { format!("no such category '{c}'") });
     }
     let area = Some(f.area.trim().to_string()).filter(|c| !c.is_empty());
-    if let Some(x) = &area {
-        if !st.db.areas().await?.iter().any(|a| &a.key == x) {
-            errors.add("area", if lang == Lang::Zh { format!("地区“{x}”不存在") } else { format!("no such area '{x}'") });
-        }
+    if let Some(x) = &area
+        && !st.db.areas().await?.iter().any(|a| &a.key == x)
+    {
+        errors.add("area", if lang == Lang::Zh { format!("地区“{x}”不存在") } else { format!("no such area '{x}'") });
     }
     let level = match f.static_level.trim() {
         "" => None,
@@ -409,7 +423,8 @@ pub struct UnitsQuery {
     who: Option<String>,
 }
 
-async fn units_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, category: Option<&str>, form: UnitForm, errors: Errors, form_error: Option<String>) -> ApiResult<UnitsTpl> {
+async fn units_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, category: Option<&str>, shown: Shown<UnitForm>) -> ApiResult<UnitsTpl> {
+    let Shown { form, errors, form_error } = shown;
     let scope = registry_scope(a)?;
     let own = own_category(st, a).await?;
     let cats: HashMap<String, Category> = st.db.categories().await?.into_iter().map(|c| (c.key.clone(), c)).collect();
@@ -453,7 +468,7 @@ async fn units_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, category: Opt
 /// `GET /admin/units?category=`.
 pub async fn units_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<UnitsQuery>) -> ApiResult<Response> {
     let form = UnitForm { active: Some("1".into()), category: q.category.clone().unwrap_or_default(), ..UnitForm::default() };
-    let mut t = units_tpl(&st, &a, lang, &uri, q.category.as_deref(), form, Errors::default(), None).await?;
+    let mut t = units_tpl(&st, &a, lang, &uri, q.category.as_deref(), Shown::fresh(form)).await?;
     t.c.flash = flash(lang, &Done { ok: q.ok, who: q.who });
     Ok(render(&t))
 }
@@ -491,7 +506,7 @@ pub async fn create_unit(State(st): State<AppState>, SignedIn(a): SignedIn, L(la
             }
         }
     }
-    let t = units_tpl(&st, &a, lang, &uri, None, f, errors, None).await?;
+    let t = units_tpl(&st, &a, lang, &uri, None, Shown { form: f, errors, form_error: None }).await?;
     Ok(render_status(status, &t))
 }
 

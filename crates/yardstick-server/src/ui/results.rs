@@ -64,17 +64,13 @@ impl PlanCtx {
     /// The latest published month, else the latest published period, else (office) the latest computed one.
     fn default_period(&self) -> Option<&PeriodInfo> {
         let published = || self.periods.iter().filter(|p| p.current().is_some());
-        published()
-            .filter(|p| p.is_month())
-            .last()
-            .or_else(|| published().last())
-            .or_else(|| self.periods.iter().filter(|p| p.latest.is_some()).last())
+        published().rfind(|p| p.is_month()).or_else(|| published().next_back()).or_else(|| self.periods.iter().rfind(|p| p.latest.is_some()))
     }
 
     /// The published period of the same length just before `p` (for "change since").
     fn previous_published(&self, p: &PeriodInfo) -> Option<&PeriodInfo> {
         let level = p.parsed?.level;
-        self.periods.iter().filter(|x| x.parsed.is_some_and(|y| y.level == level) && x.order() < p.order() && x.current().is_some()).last()
+        self.periods.iter().rfind(|x| x.parsed.is_some_and(|y| y.level == level) && x.order() < p.order() && x.current().is_some())
     }
 
     fn published_months(&self) -> Vec<&PeriodInfo> {
@@ -221,10 +217,10 @@ fn board_rows(a: &Auth, rows: Vec<ResultRow>, x: &RowsIn<'_>) -> Vec<BoardRow> {
     let mut order = x.order.clone();
     if order.is_empty() {
         for r in rows.iter().filter(|r| !r.vetoed) {
-            if let Some(g) = &r.grade {
-                if !order.contains(g) {
-                    order.push(g.clone());
-                }
+            if let Some(g) = &r.grade
+                && !order.contains(g)
+            {
+                order.push(g.clone());
             }
         }
     }
@@ -283,21 +279,21 @@ fn ranking_chart(id: String, title: String, rows: &[BoardRow], lang: Lang) -> Ch
     // Lowest score of each grade but the last, where someone scored below it.
     let mut grades: Vec<(String, String)> = Vec::new();
     for r in rows.iter().filter(|r| !r.vetoed) {
-        if let Some(g) = &r.grade {
-            if !grades.iter().any(|(x, _)| x == g) {
-                grades.push((g.clone(), r.grade_class.clone()));
-            }
+        if let Some(g) = &r.grade
+            && !grades.iter().any(|(x, _)| x == g)
+        {
+            grades.push((g.clone(), r.grade_class.clone()));
         }
     }
     let mut lines = Vec::new();
     if grades.len() > 1 {
         for (g, _) in &grades[..grades.len() - 1] {
             let low = rows.iter().filter(|r| !r.vetoed && r.grade.as_deref() == Some(g)).filter_map(|r| r.score.as_deref().and_then(cents)).min();
-            if let Some(low) = low {
-                if scored.iter().any(|s| *s < low) {
-                    let label = if lang == Lang::Zh { format!("{g}最低分") } else { format!("lowest {g}") };
-                    lines.push(json!({"label": label, "value": low as f64 / 100.0}));
-                }
+            if let Some(low) = low
+                && scored.iter().any(|s| *s < low)
+            {
+                let label = if lang == Lang::Zh { format!("{g}最低分") } else { format!("lowest {g}") };
+                lines.push(json!({"label": label, "value": low as f64 / 100.0}));
             }
         }
     }
@@ -392,6 +388,7 @@ struct DashTpl {
     plans: Vec<Opt>,
     periods: Vec<Opt>,
     heading: String,
+    heading_period: String,
     meta: String,
     empty: Option<String>,
     preview_href: Option<String>,
@@ -426,20 +423,16 @@ fn period_opts(ctx: &PlanCtx, chosen: &str, lang: Lang) -> Vec<Opt> {
 /// where each period stands.
 pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<DashQuery>) -> ApiResult<Response> {
     let mut c = Chrome::page(&a, lang, &uri, tr(lang, "总览", "Dashboard"));
-    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], status: vec![], pending: vec![] };
+    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), heading_period: String::new(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], status: vec![], pending: vec![] };
     let Some(ctx) = plan_ctx(&st, &a, q.plan.as_deref()).await? else {
         t.empty = Some(tr(lang, "还没有考核方案。考评办管理员建立方案并发布结果后，这里会显示各类别的排名和走势。", "There is no appraisal plan yet. Once the office sets one up and publishes results, each category's ranking and trend appear here.").into());
         t.c = c;
         return Ok(render(&t));
     };
     t.plans = plan_opts(&ctx);
-    let chosen = match q.period.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => {
-            let p = Period::parse(p).map(|x| x.to_string()).unwrap_or_else(|| p.to_string());
-            Some(ctx.find(&p).ok_or_else(|| ApiError::not_found(format!("{p} 没有可查看的结果"), format!("there are no results to show for {p}")))?)
-        }
-        None => ctx.default_period(),
-    };
+    // A period this plan does not have (the plan was just switched): its default instead.
+    let asked = q.period.as_deref().and_then(Period::parse).map(|p| p.to_string());
+    let chosen = asked.as_deref().and_then(|p| ctx.find(p)).or_else(|| ctx.default_period());
     if ctx.office {
         t.status = status_rows(&ctx, lang);
         t.pending = status_rows(&ctx, lang).into_iter().filter(|s| s.pending).collect();
@@ -452,7 +445,8 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
         return Ok(render(&t));
     };
     t.periods = period_opts(&ctx, &info.period, lang);
-    t.heading = format!("{} · {}", ctx.plan.name, period_label(&info.period, lang));
+    t.heading = ctx.plan.name.clone();
+    t.heading_period = period_label(&info.period, lang);
     let Some(scope) = scope else {
         t.empty = Some(tr(lang, "您的角色不查看考核结果。请从上方导航进入您的工作。", "Your role does not read appraisal results. Use the navigation above for your work.").into());
         t.c = c;
@@ -479,7 +473,9 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
     // Trends over the published months: the category's mean and top score, and the caller's own unit.
     let months = ctx.published_months();
     let month_keys: Vec<String> = months.iter().map(|m| m.period.clone()).collect();
-    let mut stats: HashMap<String, Vec<(Option<f64>, Option<f64>)>> = HashMap::new();
+    // Per category, per published month: (mean, top).
+    type MeanTop = (Option<f64>, Option<f64>);
+    let mut stats: HashMap<String, Vec<MeanTop>> = HashMap::new();
     let mut own_scores: Vec<Option<f64>> = Vec::new();
     for (i, m) in months.iter().enumerate() {
         let Some(p) = m.current() else { continue };
@@ -569,7 +565,7 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
     if t.boards.is_empty() {
         t.empty = Some(tr(lang, "本期没有您可查看的类别结果。", "There are no category results for you to see in this period.").into());
     }
-    c.title = t.heading.clone();
+    c.title = format!("{} · {}", t.heading, t.heading_period);
     t.c = c;
     Ok(render(&t))
 }

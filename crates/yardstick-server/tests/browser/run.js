@@ -76,7 +76,7 @@ async function main() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: EXE,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1366, height: 900 },
     locale: "zh-CN",
   });
@@ -171,7 +171,7 @@ async function main() {
     await shot(page, "06-users-admin-en");
 
     // Administration forms: the error next to its field, in the user's language, nothing typed lost.
-    const create = async () => (await Promise.all([page.waitForNavigation(), page.click("form[action='/admin/users'] button[type=submit]")]))[0];
+    const create = async () => (await Promise.all([page.waitForNavigation(), page.click("#new form button[type=submit]")]))[0];
     await page.fill("#nu-username", "ui-test-user");
     await page.fill("#nu-name", "界面测试");
     await page.selectOption("#nu-role", "viewer");
@@ -198,7 +198,7 @@ async function main() {
     ok(true, "and enabling it again");
     await page.goto(BASE + "/admin/units");
     await page.fill("#u-key", "bad key!");
-    r = (await Promise.all([page.waitForNavigation(), page.click("form[method=post][action='/admin/units'] button[type=submit]")]))[0];
+    r = (await Promise.all([page.waitForNavigation(), page.click("#new form button[type=submit]")]))[0];
     ok(r.status() === 422 && (await page.isVisible("#u-key-err")) && (await page.isVisible("#u-name-err")), "a unit form with a bad key and no name shows both errors", r.status());
     ok((await page.inputValue("#u-key")) === "bad key!", "the typed key is kept");
     await shot(page, "06c-units-form-error-en", false);
