@@ -352,6 +352,7 @@ struct ErrorTpl<'a> {
 pub fn error_page(e: &ApiError, lang: Lang) -> String {
     let status = e.status.as_u16();
     let title = match e.status {
+        _ if e.code == "csrf" => tr(lang, "表单已过期", "The form expired"),
         StatusCode::UNAUTHORIZED => tr(lang, "需要登录", "Sign-in needed"),
         StatusCode::FORBIDDEN => tr(lang, "无权访问", "Not allowed"),
         StatusCode::NOT_FOUND => tr(lang, "找不到", "Not found"),

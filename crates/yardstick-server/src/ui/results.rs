@@ -448,7 +448,7 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
     t.heading = ctx.plan.name.clone();
     t.heading_period = period_label(&info.period, lang);
     let Some(scope) = scope else {
-        t.empty = Some(tr(lang, "您的角色不查看考核结果。请从上方导航进入您的工作。", "Your role does not read appraisal results. Use the navigation above for your work.").into());
+        t.empty = Some(tr(lang, "您的角色不能查看考核结果。", "Your role does not see appraisal results.").into());
         t.c = c;
         return Ok(render(&t));
     };
