@@ -14,7 +14,7 @@ use yardstick_formats::Lang;
 use yardstick_storage::registry::{Category, Unit};
 use yardstick_storage::{AuditCheck, AuditProblem, Role, StorageError};
 
-use super::{Chrome, SignedIn, datetime, enc, is_htmx, query, render, render_status, role_name, see_other, tr};
+use super::{Chrome, SignedIn, datetime, enc, is_htmx, paren, query, render, render_status, role_name, see_other, tr};
 use crate::AppState;
 use crate::api::{self, NewUserBody};
 use crate::auth::{Auth, now_ms};
@@ -167,7 +167,7 @@ struct UserRowTpl {
 
 fn user_view(u: yardstick_storage::sessions::UserInfo, units: &HashMap<String, Unit>, me: &Auth, lang: Lang) -> UserView {
     UserView {
-        unit: u.unit_key.as_ref().map(|k| units.get(k).map(|x| format!("{}（{k}）", x.name)).unwrap_or_else(|| k.clone())).unwrap_or_default(),
+        unit: u.unit_key.as_ref().map(|k| units.get(k).map(|x| paren(lang, &x.name, k)).unwrap_or_else(|| k.clone())).unwrap_or_default(),
         is_self: u.id == me.user.user_id,
         role: role_name(u.role, lang).to_string(),
         created: datetime(u.created_ms),
@@ -189,7 +189,7 @@ async fn users_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, shown: Shown<
         .collect();
     let mut unit_list: Vec<&Unit> = units.values().collect();
     unit_list.sort_by(|x, y| (&x.category_key, &x.key).cmp(&(&y.category_key, &y.key)));
-    let unit_opts = unit_list.into_iter().map(|u| Opt { value: u.key.clone(), label: format!("{}（{}）", u.name, u.key), selected: form.unit == u.key }).collect();
+    let unit_opts = unit_list.into_iter().map(|u| Opt { value: u.key.clone(), label: paren(lang, &u.name, &u.key), selected: form.unit == u.key }).collect();
     Ok(UsersTpl {
         c: Chrome::page(a, lang, uri, tr(lang, "用户管理", "Users")),
         can_manage: authz::scope(a.user.role, Perm::ManageUsers).is_some(),
@@ -371,9 +371,9 @@ async fn choice_lists(st: &AppState, lang: Lang, f: &UnitForm) -> ApiResult<(Vec
     let mut cats = st.db.categories().await?;
     cats.sort_by(|x, y| x.sort.cmp(&y.sort).then_with(|| x.key.cmp(&y.key)));
     let mut categories = vec![Opt { value: String::new(), label: tr(lang, "（无）", "(none)").into(), selected: f.category.is_empty() }];
-    categories.extend(cats.into_iter().map(|c| Opt { selected: f.category == c.key, label: format!("{}（{}）", c.name, c.key), value: c.key }));
+    categories.extend(cats.into_iter().map(|c| Opt { selected: f.category == c.key, label: paren(lang, &c.name, &c.key), value: c.key }));
     let mut areas = vec![Opt { value: String::new(), label: tr(lang, "（无）", "(none)").into(), selected: f.area.is_empty() }];
-    areas.extend(st.db.areas().await?.into_iter().map(|x| Opt { selected: f.area == x.key, label: format!("{}（{}）", x.name, x.key), value: x.key }));
+    areas.extend(st.db.areas().await?.into_iter().map(|x| Opt { selected: f.area == x.key, label: paren(lang, &x.name, &x.key), value: x.key }));
     let mut levels = vec![Opt { value: String::new(), label: tr(lang, "（不适用）", "(not used)").into(), selected: f.static_level.is_empty() }];
     levels.extend((1..=6).map(|l| Opt { value: l.to_string(), label: l.to_string(), selected: f.static_level == l.to_string() }));
     Ok((categories, areas, levels))

@@ -75,6 +75,11 @@ pub fn role_name(role: Role, lang: Lang) -> &'static str {
     }
 }
 
+/// "name（key）" in Chinese, "name (key)" in English.
+pub fn paren(lang: Lang, a: &str, b: impl std::fmt::Display) -> String {
+    if lang == Lang::Zh { format!("{a}（{b}）") } else { format!("{a} ({b})") }
+}
+
 /// `2026年3月` / `Mar 2026`, `2026年第一季度` / `2026 Q1`…; the text itself when it is not a period.
 pub fn period_label(p: &str, lang: Lang) -> String {
     let Some(x) = Period::parse(p) else { return p.to_string() };

@@ -404,8 +404,8 @@ pub struct DashQuery {
     period: Option<String>,
 }
 
-fn plan_opts(ctx: &PlanCtx) -> Vec<Opt> {
-    ctx.plans.iter().map(|p| Opt { value: p.key.clone(), label: format!("{}（{}）", p.name, p.year), selected: p.key == ctx.plan.key }).collect()
+fn plan_opts(ctx: &PlanCtx, lang: Lang) -> Vec<Opt> {
+    ctx.plans.iter().map(|p| Opt { value: p.key.clone(), label: super::paren(lang, &p.name, p.year), selected: p.key == ctx.plan.key }).collect()
 }
 
 fn period_opts(ctx: &PlanCtx, chosen: &str, lang: Lang) -> Vec<Opt> {
@@ -429,7 +429,7 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
         t.c = c;
         return Ok(render(&t));
     };
-    t.plans = plan_opts(&ctx);
+    t.plans = plan_opts(&ctx, lang);
     // A period this plan does not have (the plan was just switched): its default instead.
     let asked = q.period.as_deref().and_then(Period::parse).map(|p| p.to_string());
     let chosen = asked.as_deref().and_then(|p| ctx.find(p)).or_else(|| ctx.default_period());
@@ -753,7 +753,7 @@ pub async fn results_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
     };
     let tpl = ResultsTpl {
         c: Chrome::page(&a, lang, &uri, heading.clone()),
-        plans: plan_opts(&t.ctx),
+        plans: plan_opts(&t.ctx, lang),
         periods: period_opts(&t.ctx, &t.period, lang),
         categories: t.categories.iter().map(|c| Opt { value: c.key.clone(), label: c.name.clone(), selected: c.key == t.category.key }).collect(),
         versions,
