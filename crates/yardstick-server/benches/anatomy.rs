@@ -46,9 +46,8 @@ impl Steps {
 }
 
 /// Runs `iters` writes of `values` to `unit` in `period` and prints the steps.
-pub async fn anatomy(url: &str, token_hash: Option<&str>, unit: &str, period: &str, template: &[(String, String, f64)], iters: usize) {
+pub async fn anatomy(url: &str, plan: &str, token_hash: Option<&str>, unit: &str, period: &str, template: &[(String, String, f64)], iters: usize) {
     let db = Db::connect(url).await.expect("database");
-    let plan = "demo-2026";
     let mut steps = Steps::new();
     let (version, text) = db.plan_text(plan, None).await.expect("plan").expect("a version");
     let t = Instant::now();
@@ -81,7 +80,7 @@ pub async fn anatomy(url: &str, token_hash: Option<&str>, unit: &str, period: &s
         assert!(r.is_ok(), "values check: {:?}", r.err());
         t = steps.add("check: finish", t);
         let changed = db.put_values(plan, period, unit, &values, "admin", 1).await.expect("put_values");
-        assert_eq!(changed, values.len());
+        assert!(changed > 0 || k == 0, "consecutive writes change values");
         steps.add("put_values: the transaction (writer queue, BEGIN IMMEDIATE … COMMIT)", t);
     }
     steps.print(&format!("Steps of one PUT of {} values (in-process, one at a time, {iters} times, {})", template.len(), db.backend()));

@@ -9,7 +9,8 @@
 //!
 //! Scenarios (run one after the other on the same server):
 //!
-//! * `results-api` — `GET /api/v1/plans/demo-2026/periods/2026-03/results?category=C`
+//! * `results-api` — `GET /api/v1/plans/P/periods/2026-03/results?category=C` (P: the demo's
+//!   plan, `demo-2026` or `demo-province-2026`)
 //!   (an API token; the categories in turn; one page of up to 100 rows);
 //! * `ranking-page` — the web UI's results page `/results?plan=…&period=…&category=C`
 //!   (a browser session);
@@ -198,6 +199,7 @@ fn cpu_now(server_pid: Option<u32>) -> Cpu {
 
 struct World {
     addr: SocketAddr,
+    plan: String,
     /// The administrator's API token (writes).
     token: String,
     /// The reader's API token and session cookie.
@@ -217,6 +219,9 @@ async fn world(addr: SocketAddr, o: &Opts, needs_writes: bool) -> World {
     let read_token = support::api_token(addr, &o.reader, "yardstick-demo").await;
     let (cookie, _csrf) = support::sign_in(addr, &o.reader, "yardstick-demo").await;
     let mut c = Conn::new(addr);
+    let r = c.json("GET", "/api/v1/plans", Some(&token), None).await.expect("plans");
+    assert!(r.ok(), "plans: {}", r.text());
+    let plan = r.json().as_array().and_then(|a| a.first()).and_then(|p| p["key"].as_str()).expect("the demo's plan").to_string();
     let r = c.json("GET", "/api/v1/categories", Some(&token), None).await.expect("categories");
     assert!(r.ok(), "categories: {}", r.text());
     let categories: Vec<String> = r.json().as_array().expect("a list").iter().map(|c| c["key"].as_str().unwrap().to_string()).collect();
@@ -241,14 +246,14 @@ async fn world(addr: SocketAddr, o: &Opts, needs_writes: bool) -> World {
     }
     let mut templates = std::collections::HashMap::new();
     if needs_writes {
-        let r = c.json("POST", "/api/v1/plans/demo-2026/periods", Some(&token), Some(&json!({ "period": o.write_period }))).await.expect("open period");
+        let r = c.json("POST", &format!("/api/v1/plans/{plan}/periods"), Some(&token), Some(&json!({ "period": o.write_period }))).await.expect("open period");
         assert!(r.ok() || r.status == 409, "opening {}: HTTP {} {}", o.write_period, r.status, r.text());
         // Units of a category report the same indicators: one template per category.
         for (u, cat) in units.iter().zip(&unit_category) {
             if templates.contains_key(cat) {
                 continue;
             }
-            let r = c.json("GET", &format!("/api/v1/plans/demo-2026/periods/{}/units/{u}/values", o.period), Some(&token), None).await.expect("values");
+            let r = c.json("GET", &format!("/api/v1/plans/{plan}/periods/{}/units/{u}/values", o.period), Some(&token), None).await.expect("values");
             assert!(r.ok(), "values of {u}: {}", r.text());
             let t: Vec<(String, String, f64)> = r.json()["values"]
                 .as_array()
@@ -260,7 +265,7 @@ async fn world(addr: SocketAddr, o: &Opts, needs_writes: bool) -> World {
             templates.insert(cat.clone(), t);
         }
     }
-    World { addr, token, read_token, cookie, categories, units, templates, unit_category }
+    World { addr, plan, token, read_token, cookie, categories, units, templates, unit_category }
 }
 
 // ---------------------------------------------------------------------------
@@ -284,11 +289,11 @@ fn next_request(w: &World, scenario: &str, o: &Opts, conn: usize, k: u64, counte
     let cat = |i: u64| &w.categories[(conn as u64 + i) as usize % w.categories.len()];
     match scenario {
         "results-api" => {
-            let path = format!("/api/v1/plans/demo-2026/periods/{}/results?category={}", o.period, cat(k));
+            let path = format!("/api/v1/plans/{}/periods/{}/results?category={}", w.plan, o.period, cat(k));
             (Conn::build("GET", &path, &[("Authorization", &format!("Bearer {}", w.read_token)), ("Accept", "application/json")], None), 0)
         }
         "ranking-page" => {
-            let path = format!("/results?plan=demo-2026&period={}&category={}", o.period, cat(k));
+            let path = format!("/results?plan={}&period={}&category={}", w.plan, o.period, cat(k));
             (Conn::build("GET", &path, &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0)
         }
         "dashboard" => (Conn::build("GET", "/", &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0),
@@ -304,7 +309,7 @@ fn next_request(w: &World, scenario: &str, o: &Opts, conn: usize, k: u64, counte
             let step = (c % 9973 + 1) as f64 / 100.0;
             let values: Vec<_> = t.iter().take(n).map(|(ind, f, base)| json!({ "indicator": ind, "field": f, "value": format!("{:.2}", base.abs() + step) })).collect();
             let body = json!({ "values": values }).to_string();
-            let path = format!("/api/v1/plans/demo-2026/periods/{}/units/{unit}/values", o.write_period);
+            let path = format!("/api/v1/plans/{}/periods/{}/units/{unit}/values", w.plan, o.write_period);
             (Conn::build("PUT", &path, &[("Authorization", &format!("Bearer {}", w.token)), ("Content-Type", "application/json")], Some(body.as_bytes())), values.len())
         }
         other => panic!("unknown scenario {other}"),
@@ -604,7 +609,7 @@ fn main() {
         let cat = &w.unit_category[0];
         let template: Vec<_> = w.templates.get(cat).expect("--anatomy needs a write-N scenario").iter().take(o.values).cloned().collect();
         let hash = yardstick_server::auth::hash_token(&w.token);
-        rt.block_on(anatomy::anatomy(&d.url, Some(&hash), &w.units[0], &o.write_period, &template, o.anatomy));
+        rt.block_on(anatomy::anatomy(&d.url, &w.plan, Some(&hash), &w.units[0], &o.write_period, &template, o.anatomy));
     }
     let label = format!("{} {}", o.scale, o.db);
     eprintln!("{}; {} categories, {} units; {label}", machine(), w.categories.len(), w.units.len());
