@@ -56,7 +56,7 @@ pub async fn anatomy(url: &str, plan: &str, token_hash: Option<&str>, unit: &str
     println!("(plan parsed against the registry once, as the model cache does: {:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
     let p = Period::parse(period).expect("period");
     for k in 0..iters {
-        let values: Vec<ValueInput> = template.iter().map(|(i, f, b)| ValueInput { indicator: i.clone(), field: f.clone(), value: format!("{:.2}", b.abs() + (k % 9973 + 1) as f64 / 100.0 + 0.005) }).collect();
+        let values: Vec<ValueInput> = template.iter().map(|(i, f, b)| ValueInput { indicator: i.clone(), field: f.clone(), value: format!("{:.2}", b.abs() + (k % 9973 + 1) as f64 / 100.0) }).collect();
         let mut t = Instant::now();
         if let Some(h) = token_hash {
             db.token_user(h).await.expect("token");

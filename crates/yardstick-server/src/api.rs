@@ -923,25 +923,30 @@ async fn compute_results(State(st): State<AppState>, Caller(a): Caller, Params(p
 
 async fn rows_out(st: &AppState, set_id: i64, category: Option<&str>, page: &Page) -> ApiResult<(Vec<ResultOut>, u32, u32, u64)> {
     let (off, lim, pg, per) = page.bounds()?;
-    let info = st.db.result_set(set_id).await?.ok_or_else(|| ApiError::not_found("结果集不存在", "no such result set"))?;
-    let rows = st.db.result_rows(set_id, category, off, lim).await?;
-    let total = match category {
-        None => info.row_count as u64,
-        Some(_) => st.db.result_rows(set_id, category, 0, i64::MAX).await?.len() as u64,
+    if st.db.result_set(set_id).await?.is_none() {
+        return Err(ApiError::not_found("结果集不存在", "no such result set"));
+    }
+    let all = st.sets.rows(&st.db, set_id, category).await?;
+    let total = all.len() as u64;
+    let rows: &[yardstick_storage::results::ResultRow] = all.get(off.max(0) as usize..).unwrap_or(&[]);
+    let rows = &rows[..rows.len().min(lim.max(0) as usize)];
+    // One category: its units in one indexed query; all categories: only the page's units.
+    let names: std::collections::HashMap<String, String> = match category {
+        Some(c) => st.db.units(Some(c)).await?.into_iter().map(|u| (u.key, u.name)).collect(),
+        None => st.db.unit_names(&rows.iter().map(|r| r.subject.clone()).collect::<Vec<_>>()).await?,
     };
-    let names: std::collections::HashMap<String, String> = st.db.units(category).await?.into_iter().map(|u| (u.key, u.name)).collect();
     let items = rows
-        .into_iter()
+        .iter()
         .map(|r| ResultOut {
             name: names.get(&r.subject).cloned().unwrap_or_default(),
-            subject: r.subject,
-            category: r.category,
-            score: r.score,
+            subject: r.subject.clone(),
+            category: r.category.clone(),
+            score: r.score.clone(),
             rank: r.rank,
             tied: r.tied,
-            grade: r.grade,
+            grade: r.grade.clone(),
             vetoed: r.vetoed,
-            lost: r.lost,
+            lost: r.lost.clone(),
         })
         .collect();
     Ok((items, pg, per, total))

@@ -14,7 +14,7 @@ use yardstick_formats::plan::{SubjectsSource, load_plan};
 use yardstick_formats::{Lang, Msg, Place, Problem};
 use yardstick_project::{load, render};
 use yardstick_storage::registry::{Area, Unit};
-use yardstick_storage::results::ResultRow;
+use yardstick_storage::results::{Explanation, ResultRow};
 use yardstick_storage::values::{Occurrence, ValueRow};
 use yardstick_storage::{Db, StorageError};
 
@@ -162,7 +162,7 @@ pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &
 }
 
 /// The pure part: plan + subjects + data → result rows with explanations.
-pub fn score_rows(plan: &str, subjects: &str, values: &[ValueRow], occurrences: &[Occurrence], period: Period) -> Result<Vec<(ResultRow, String)>, Vec<Problem>> {
+pub fn score_rows(plan: &str, subjects: &str, values: &[ValueRow], occurrences: &[Occurrence], period: Period) -> Result<Vec<(ResultRow, Explanation)>, Vec<Problem>> {
     let model = load_plan("plan.toml", plan, Some(SubjectsSource { file: "units", text: subjects }))?.model;
     let roster = Arc::new(Roster::new(&model));
     let loader = DataLoader::new(&model, roster.clone(), Some(load::periods_needed(period)));
@@ -205,7 +205,7 @@ pub fn score_rows(plan: &str, subjects: &str, values: &[ValueRow], occurrences: 
                     vetoed: row.veto.is_some(),
                     lost: format_cents((total_cents - row.cents).max(0)),
                 },
-                explain.to_string(),
+                Explanation::pack(&explain.to_string()),
             ))
         })
         .collect()

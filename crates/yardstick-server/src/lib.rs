@@ -16,6 +16,7 @@ pub mod compute;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod sets;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -40,13 +41,15 @@ pub struct AppState {
     pub sessions: Arc<auth::Sessions>,
     pub limiter: Arc<auth::LoginLimiter>,
     pub models: Arc<compute::ModelCache>,
+    /// Rows and statistics of computed result sets (never changed, so never stale).
+    pub sets: Arc<sets::SetCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
         let limiter = auth::LoginLimiter::new(config.login_failures_per_user, config.login_failures_per_address, Duration::from_secs(config.login_window_secs));
         let sessions = auth::Sessions::new(Duration::from_secs(config.session_cache_secs));
-        AppState { db, config: Arc::new(config), sessions: Arc::new(sessions), limiter: Arc::new(limiter), models: Arc::new(compute::ModelCache::new(Duration::from_secs(30))) }
+        AppState { db, config: Arc::new(config), sessions: Arc::new(sessions), limiter: Arc::new(limiter), models: Arc::new(compute::ModelCache::new(Duration::from_secs(30))), sets: Arc::new(sets::SetCache::new(500_000)) }
     }
 }
 

@@ -13,7 +13,8 @@
 //! embedded assets, exactly as an office would run it. `CARGO_BIN_EXE_yardstick` exists only
 //! in the binary's own package, so the test runs `cargo build -p yardstick` (a no-op when
 //! it is up to date, and never a stale binary) and takes the executable from the same
-//! target folder as this test.
+//! target folder as this test; `YARDSTICK_BIN` names a binary to use instead (CI's, built
+//! with the tests).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -94,6 +95,10 @@ impl Server {
 }
 
 fn build_binary(workspace: &Path) -> PathBuf {
+    // CI builds everything once with `cargo test --workspace --no-run` and names the binary.
+    if let Some(b) = std::env::var_os("YARDSTICK_BIN") {
+        return PathBuf::from(b);
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo).args(["build", "--quiet", "-p", "yardstick"]).current_dir(workspace).status().expect("cargo build -p yardstick");
     assert!(status.success(), "cargo build -p yardstick failed");

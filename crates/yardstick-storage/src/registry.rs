@@ -125,6 +125,24 @@ impl Db {
         }))
     }
 
+    /// The names of the units named (unknown keys are left out).
+    pub async fn unit_names(&self, keys: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in keys.chunks(500) {
+            let rows: Vec<(String, String)> = on_db!(self, p => {
+                let mut q = sqlx::QueryBuilder::new("SELECT key, name FROM units WHERE key IN (");
+                let mut list = q.separated(", ");
+                for k in chunk {
+                    list.push_bind(k);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(p).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     pub async fn unit(&self, key: &str) -> Result<Option<Unit>> {
         Ok(on_db!(self, p => sqlx::query_as(UNIT_SELECT_ONE).bind(key).fetch_optional(p).await?))
     }

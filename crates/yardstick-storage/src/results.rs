@@ -45,20 +45,52 @@ pub struct Publication {
     pub reason: String,
 }
 
+/// A subject's explanation as stored: DEFLATE-compressed JSON (about a sixth of its size).
+/// Made where the explanations are computed, so that compression runs in parallel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation(Vec<u8>);
+
+impl Explanation {
+    /// Compresses an explanation's JSON text.
+    pub fn pack(json: &str) -> Explanation {
+        use std::io::Write;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::with_capacity(json.len() / 4), flate2::Compression::fast());
+        z.write_all(json.as_bytes()).expect("writing to memory");
+        Explanation(z.finish().expect("writing to memory"))
+    }
+
+    /// The JSON text of a stored explanation (`packed`: compressed, else plain UTF-8).
+    fn unpack(packed: bool, body: &[u8]) -> Result<String> {
+        let bad = |e: String| StorageError::Corrupt(format!("a stored explanation cannot be read: {e}"));
+        if !packed {
+            return String::from_utf8(body.to_vec()).map_err(|e| bad(e.to_string()));
+        }
+        use std::io::Read;
+        let mut out = String::with_capacity(body.len() * 6);
+        flate2::read::DeflateDecoder::new(body).read_to_string(&mut out).map_err(|e| bad(e.to_string()))?;
+        Ok(out)
+    }
+}
+
 const ROW_COLS: &str = "subject, category, position, score, rank, tied <> 0 AS tied, grade, vetoed <> 0 AS vetoed, lost";
 
 impl Db {
-    /// Stores a computed result set with each row's explanation (JSON) and returns its id.
-    pub async fn save_result_set(&self, plan_key: &str, period: &str, plan_version: i64, rows: &[(ResultRow, String)], actor: &str, at_ms: i64) -> Result<i64> {
+    /// Stores a computed result set with each row's explanation and returns its id.
+    pub async fn save_result_set(&self, plan_key: &str, period: &str, plan_version: i64, rows: &[(ResultRow, Explanation)], actor: &str, at_ms: i64) -> Result<i64> {
         let id = write_tx!(self, tx => {
             let id: i64 = sqlx::query_scalar("INSERT INTO result_sets (plan_key, period, plan_version, computed_ms, computed_by, row_count) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                 .bind(plan_key).bind(period).bind(plan_version).bind(at_ms).bind(actor).bind(rows.len() as i64)
                 .fetch_one(&mut *tx).await?;
             for chunk in rows.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO result_rows (set_id, subject, category, position, score, rank, tied, grade, vetoed, lost, explain_json) ");
-                q.push_values(chunk, |mut b, (r, explain)| {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO result_rows (set_id, subject, category, position, score, rank, tied, grade, vetoed, lost) ");
+                q.push_values(chunk, |mut b, (r, _)| {
                     b.push_bind(id).push_bind(&r.subject).push_bind(&r.category).push_bind(r.position).push_bind(&r.score).push_bind(r.rank)
-                        .push_bind(i64::from(r.tied)).push_bind(&r.grade).push_bind(i64::from(r.vetoed)).push_bind(&r.lost).push_bind(explain);
+                        .push_bind(i64::from(r.tied)).push_bind(&r.grade).push_bind(i64::from(r.vetoed)).push_bind(&r.lost);
+                });
+                q.build().execute(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO result_explanations (set_id, subject, packed, body) ");
+                q.push_values(chunk, |mut b, (r, explain)| {
+                    b.push_bind(id).push_bind(&r.subject).push_bind(1_i64).push_bind(&explain.0);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -78,6 +110,14 @@ impl Db {
         Ok(on_db!(self, p => sqlx::query_as("SELECT id, plan_key, period, plan_version, computed_ms, computed_by, row_count FROM result_sets WHERE plan_key = $1 AND period = $2 ORDER BY id DESC LIMIT 1").bind(plan_key).bind(period).fetch_optional(p).await?))
     }
 
+    /// The latest computed set of each period of a plan (published or not), by period.
+    pub async fn latest_result_sets(&self, plan_key: &str) -> Result<Vec<ResultSetInfo>> {
+        Ok(on_db!(self, p => sqlx::query_as(
+            "SELECT id, plan_key, period, plan_version, computed_ms, computed_by, row_count FROM result_sets \
+             WHERE id IN (SELECT MAX(id) FROM result_sets WHERE plan_key = $1 GROUP BY period) ORDER BY period")
+            .bind(plan_key).fetch_all(p).await?))
+    }
+
     /// Rows of a set in category order, optionally one category, paged.
     pub async fn result_rows(&self, set_id: i64, category: Option<&str>, offset: i64, limit: i64) -> Result<Vec<ResultRow>> {
         Ok(on_db!(self, p => match category {
@@ -88,20 +128,50 @@ impl Db {
         }))
     }
 
+    /// Per category of a set: (category, scored rows, sum of scores in cents, top score in
+    /// cents). Scores are two-decimal text; the cents are exact integers.
+    pub async fn category_stats(&self, set_id: i64) -> Result<Vec<(String, i64, i64, i64)>> {
+        Ok(match self {
+            // The text is read as a double, which is within 1e-12 of the two-decimal value,
+            // so ROUND gives the exact cents.
+            Db::Sqlite(p) => sqlx::query_as(
+                "SELECT category, COUNT(*), SUM(c), MAX(c) FROM (SELECT category, CAST(ROUND(CAST(score AS REAL) * 100) AS INTEGER) AS c FROM result_rows \
+                 WHERE set_id = $1 AND score IS NOT NULL) GROUP BY category ORDER BY category")
+                .bind(set_id).fetch_all(p).await?,
+            Db::Postgres(p) => sqlx::query_as(
+                "SELECT category, COUNT(*), CAST(SUM(c) AS BIGINT), MAX(c) FROM (SELECT category, CAST(CAST(score AS NUMERIC) * 100 AS BIGINT) AS c FROM result_rows \
+                 WHERE set_id = $1 AND score IS NOT NULL) s GROUP BY category ORDER BY category")
+                .bind(set_id).fetch_all(p).await?,
+        })
+    }
+
+    /// The number of rows of a set, optionally of one category.
+    pub async fn result_count(&self, set_id: i64, category: Option<&str>) -> Result<i64> {
+        Ok(on_db!(self, p => match category {
+            Some(c) => sqlx::query_scalar("SELECT COUNT(*) FROM result_rows WHERE set_id = $1 AND category = $2").bind(set_id).bind(c).fetch_one(p).await?,
+            None => sqlx::query_scalar("SELECT COUNT(*) FROM result_rows WHERE set_id = $1").bind(set_id).fetch_one(p).await?,
+        }))
+    }
+
     /// One subject's row and its explanation (JSON text).
     pub async fn result_row(&self, set_id: i64, subject: &str) -> Result<Option<(ResultRow, String)>> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {ROW_COLS}, explain_json FROM result_rows WHERE set_id = $1 AND subject = $2"));
-        let row = on_db!(self, p => {
-            let r = sqlx::query(sql).bind(set_id).bind(subject).fetch_optional(p).await?;
-            match r {
-                Some(r) => {
-                    use sqlx::{FromRow, Row};
-                    Some((ResultRow::from_row(&r)?, r.try_get::<String, _>("explain_json")?))
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {ROW_COLS} FROM result_rows WHERE set_id = $1 AND subject = $2"));
+        let row: Option<(ResultRow, Option<(i64, Vec<u8>)>)> = on_db!(self, p => {
+            let row: Option<ResultRow> = sqlx::query_as(sql).bind(set_id).bind(subject).fetch_optional(p).await?;
+            match row {
+                Some(row) => {
+                    let e: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT packed, body FROM result_explanations WHERE set_id = $1 AND subject = $2")
+                        .bind(set_id).bind(subject).fetch_optional(p).await?;
+                    Some((row, e))
                 }
                 None => None,
             }
         });
-        Ok(row)
+        match row {
+            None => Ok(None),
+            Some((row, Some((packed, body)))) => Ok(Some((row, Explanation::unpack(packed != 0, &body)?))),
+            Some((row, None)) => Err(StorageError::Corrupt(format!("the result row of {} in set {set_id} has no explanation", row.subject))),
+        }
     }
 
     /// Publishes a computed set as the period's next version, with the reason.

@@ -190,7 +190,7 @@ async fn records_story(make: impl AsyncFn() -> Option<Db>) {
     use yardstick_storage::StorageError;
     use yardstick_storage::plans::Plan;
     use yardstick_storage::registry::{Category, Unit};
-    use yardstick_storage::results::ResultRow;
+    use yardstick_storage::results::{Explanation, ResultRow};
     use yardstick_storage::values::{OccurrenceInput, ValueInput};
     let Some(db) = make().await else { return };
     let cat = Category { key: "A".into(), name: "A类".into(), series: "乡镇".into(), sort: 1 };
@@ -203,6 +203,8 @@ async fn records_story(make: impl AsyncFn() -> Option<Db>) {
     db.update_unit(&Unit { name: "城关街道".into(), ..unit.clone() }, "admin", 5).await.unwrap();
     assert_eq!(db.unit("T1").await.unwrap().unwrap().name, "城关街道");
     assert_eq!(db.units(Some("A")).await.unwrap().len(), 1);
+    assert_eq!(db.unit_names(&["T1".into(), "nope".into()]).await.unwrap(), std::collections::HashMap::from([("T1".to_string(), "城关街道".to_string())]));
+    assert!(db.unit_names(&[]).await.unwrap().is_empty());
 
     db.create_plan(&Plan { key: "p2026".into(), year: 2026, name: "2026年度".into() }, "admin", 6).await.unwrap();
     assert_eq!(db.add_plan_version("p2026", "[plan]\nkey='a'", "first", "admin", 7).await.unwrap(), 1);
@@ -231,12 +233,12 @@ async fn records_story(make: impl AsyncFn() -> Option<Db>) {
     assert_eq!(db.occurrences("p2026", &["2026-03".into()], Some("T1")).await.unwrap()[0].reason, "事故");
 
     let row = ResultRow { subject: "T1".into(), category: "A".into(), position: 0, score: Some("98.00".into()), rank: Some(1), tied: false, grade: Some("优秀".into()), vetoed: false, lost: "2.00".into() };
-    let s1 = db.save_result_set("p2026", "2026-03", 2, &[(row.clone(), "{}".into())], "office", 14).await.unwrap();
+    let s1 = db.save_result_set("p2026", "2026-03", 2, &[(row.clone(), Explanation::pack("{}"))], "office", 14).await.unwrap();
     assert!(db.current_publication("p2026", "2026-03").await.unwrap().is_none(), "nothing published yet");
     let p1 = db.publish(s1, "首次发布", "office", 15).await.unwrap();
     assert_eq!(p1.version, 1);
     assert!(matches!(db.publish(s1, "again", "office", 16).await, Err(StorageError::Conflict(_))));
-    let s2 = db.save_result_set("p2026", "2026-03", 2, &[(ResultRow { score: Some("97.50".into()), ..row.clone() }, "{\"x\":1}".into())], "office", 17).await.unwrap();
+    let s2 = db.save_result_set("p2026", "2026-03", 2, &[(ResultRow { score: Some("97.50".into()), ..row.clone() }, Explanation::pack("{\"x\":1}"))], "office", 17).await.unwrap();
     let p2 = db.publish(s2, "申诉更正", "office", 18).await.unwrap();
     assert_eq!(p2.version, 2);
     assert_eq!(db.current_publication("p2026", "2026-03").await.unwrap().unwrap().set_id, s2);
@@ -244,7 +246,30 @@ async fn records_story(make: impl AsyncFn() -> Option<Db>) {
     assert_eq!(db.result_rows(s1, Some("A"), 0, 10).await.unwrap()[0].score.as_deref(), Some("98.00"));
     assert_eq!(db.result_row(s2, "T1").await.unwrap().unwrap().1, "{\"x\":1}");
     assert_eq!(db.published_trend("p2026", "T1").await.unwrap(), vec![("2026-03".to_string(), Some("97.50".to_string()), Some(1))]);
-    for sql in ["UPDATE result_rows SET score = '100.00'", "DELETE FROM result_rows", "UPDATE publications SET reason = 'x'", "DELETE FROM publications", "DELETE FROM result_sets"] {
+    assert_eq!(db.result_row(s1, "T1").await.unwrap().unwrap().1, "{}");
+    assert!(db.result_row(s1, "T9").await.unwrap().is_none());
+    assert_eq!(db.result_count(s2, Some("A")).await.unwrap(), 1);
+    assert_eq!(db.result_count(s2, Some("B")).await.unwrap(), 0);
+    // An explanation written before migration 0004 (plain JSON) still reads.
+    let s3 = db.save_result_set("p2026", "2026-03", 2, &[], "office", 19).await.unwrap();
+    assert_eq!(db.category_stats(s2).await.unwrap(), vec![("A".to_string(), 1, 9750, 9750)]);
+    let latest = db.latest_result_sets("p2026").await.unwrap();
+    assert_eq!(latest.iter().map(|s| (s.period.as_str(), s.id)).collect::<Vec<_>>(), vec![("2026-03", s3)], "one latest set per period");
+    try_sql(&db, "INSERT INTO result_rows (set_id, subject, category, position, score, rank, tied, grade, vetoed, lost) SELECT MAX(id), 'T1', 'A', 0, '1.00', 1, 0, NULL, 0, '99.00' FROM result_sets").await.unwrap();
+    let plain = match &db {
+        Db::Sqlite(_) => "INSERT INTO result_explanations (set_id, subject, packed, body) SELECT MAX(id), 'T1', 0, CAST('{\"old\":\"旧\"}' AS BLOB) FROM result_sets",
+        Db::Postgres(_) => "INSERT INTO result_explanations (set_id, subject, packed, body) SELECT MAX(id), 'T1', 0, convert_to('{\"old\":\"旧\"}', 'UTF8') FROM result_sets",
+    };
+    try_sql(&db, plain).await.unwrap();
+    assert_eq!(db.result_row(s3, "T1").await.unwrap().unwrap().1, "{\"old\":\"旧\"}");
+    let rows: Vec<(ResultRow, Explanation)> = [("T1", "92.16"), ("T2", "-3.05"), ("T3", "100.00"), ("T4", "0.07")]
+        .iter()
+        .enumerate()
+        .map(|(i, (u, sc))| (ResultRow { subject: u.to_string(), category: if i < 3 { "B".into() } else { "C".into() }, position: i as i64, score: Some(sc.to_string()), ..row.clone() }, Explanation::pack("{}")))
+        .collect();
+    let s4 = db.save_result_set("p2026", "2026-04", 2, &rows, "office", 20).await.unwrap();
+    assert_eq!(db.category_stats(s4).await.unwrap(), vec![("B".to_string(), 3, 18911, 10000), ("C".to_string(), 1, 7, 7)], "exact cents");
+    for sql in ["UPDATE result_rows SET score = '100.00'", "DELETE FROM result_rows", "UPDATE result_explanations SET packed = 0", "DELETE FROM result_explanations", "UPDATE publications SET reason = 'x'", "DELETE FROM publications", "DELETE FROM result_sets"] {
         assert!(try_sql(&db, sql).await.is_err(), "{sql} must be refused");
     }
     assert!(matches!(db.verify_audit().await.unwrap(), AuditCheck::Intact { .. }));
@@ -258,4 +283,65 @@ async fn records_on_sqlite() {
 #[tokio::test]
 async fn records_on_postgres() {
     records_story(postgres).await;
+}
+
+/// Many writers at once (group commit on SQLite): every acknowledged write is stored, a
+/// write that fails inside a shared transaction leaves the others whole and itself leaves
+/// nothing, each changed write has its one audit row, and the chain stays intact.
+async fn concurrent_values_story(make: impl AsyncFn() -> Option<Db>) {
+    use yardstick_storage::values::ValueInput;
+    let Some(db) = make().await else { return };
+    db.create_plan(&yardstick_storage::plans::Plan { key: "p".into(), year: 2026, name: "p".into() }, "admin", 1).await.unwrap();
+    db.open_period("p", "2026-03", "admin", 2).await.unwrap();
+    // A write whose value is "boom" fails inside the database, as a damaged disk or a
+    // constraint would.
+    let trigger = match &db {
+        Db::Sqlite(_) => vec!["CREATE TRIGGER boom BEFORE INSERT ON data_values WHEN NEW.value = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"],
+        Db::Postgres(_) => vec![
+            "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.value = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER boom BEFORE INSERT ON data_values FOR EACH ROW EXECUTE FUNCTION boom()",
+        ],
+    };
+    behind_its_back(&db, &trigger).await;
+    let audit_before = db.audit_entries().await.unwrap().len();
+    let db = std::sync::Arc::new(db);
+    let mut tasks = Vec::new();
+    for w in 0..120_usize {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let subject = format!("U{}", w % 40);
+            let bad = w % 17 == 5;
+            let vals: Vec<ValueInput> = (0..(1 + w % 4))
+                .map(|k| ValueInput { indicator: format!("I{k}"), field: format!("w{w}"), value: if bad && k == 0 { "boom".into() } else { format!("{w}.{k}") } })
+                .collect();
+            (w, bad, vals.len(), db.put_values("p", "2026-03", &subject, &vals, "rep", 10 + w as i64).await)
+        }));
+    }
+    let mut ok_writes = 0;
+    let mut ok_values = 0;
+    for t in tasks {
+        let (w, bad, n, r) = t.await.unwrap();
+        if bad {
+            assert!(r.is_err(), "write {w} must fail");
+        } else {
+            assert_eq!(r.unwrap_or_else(|e| panic!("write {w}: {e}")), n, "write {w} changed all its values");
+            ok_writes += 1;
+            ok_values += n;
+        }
+    }
+    let stored = db.values("p", &["2026-03".into()], None).await.unwrap();
+    assert_eq!(stored.len(), ok_values, "every acknowledged value is stored, nothing of a failed write");
+    assert!(stored.iter().all(|v| v.value != "boom" && !(v.field[1..].parse::<usize>().unwrap() % 17 == 5)));
+    assert_eq!(db.audit_entries().await.unwrap().len() - audit_before, ok_writes, "one audit row per write");
+    assert!(matches!(db.verify_audit().await.unwrap(), AuditCheck::Intact { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_values_on_sqlite() {
+    concurrent_values_story(async || Some(sqlite().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_values_on_postgres() {
+    concurrent_values_story(postgres).await;
 }

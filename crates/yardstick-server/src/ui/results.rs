@@ -94,11 +94,13 @@ pub async fn plan_ctx(st: &AppState, a: &Auth, plan: Option<&str>) -> ApiResult<
     for p in st.db.publications(&chosen.key, None).await? {
         pubs.entry(p.period.clone()).or_default().push(p);
     }
+    let mut latest_sets: HashMap<String, ResultSetInfo> =
+        if office { st.db.latest_result_sets(&chosen.key).await?.into_iter().map(|s| (s.period.clone(), s)).collect() } else { HashMap::new() };
     let mut periods = Vec::new();
     for row in st.db.periods(&chosen.key).await? {
         let mut ps = pubs.remove(&row.period).unwrap_or_default();
         ps.sort_by_key(|p| p.version);
-        let latest = if office { st.db.latest_result_set(&chosen.key, &row.period).await? } else { None };
+        let latest = latest_sets.remove(&row.period);
         if !office && ps.is_empty() {
             continue;
         }
@@ -257,7 +259,7 @@ fn board_rows(a: &Auth, rows: Vec<ResultRow>, x: &RowsIn<'_>) -> Vec<BoardRow> {
 }
 
 async fn scores_of(st: &AppState, set_id: i64, category: Option<&str>) -> ApiResult<HashMap<String, i64>> {
-    Ok(st.db.result_rows(set_id, category, 0, i64::MAX).await?.into_iter().filter_map(|r| Some((r.subject, cents(r.score.as_deref()?)?))).collect())
+    Ok(st.sets.rows(&st.db, set_id, category).await?.iter().filter_map(|r| Some((r.subject.clone(), cents(r.score.as_deref()?)?))).collect())
 }
 
 // ---------------------------------------------------------------------------
@@ -394,6 +396,9 @@ struct DashTpl {
     preview_href: Option<String>,
     own: Option<OwnSummary>,
     boards: Vec<BoardCard>,
+    /// Categories beyond the boards drawn: links to their tables.
+    more: Vec<Opt>,
+    more_note: String,
     status: Vec<StatusRow>,
     pending: Vec<StatusRow>,
 }
@@ -419,11 +424,14 @@ fn period_opts(ctx: &PlanCtx, chosen: &str, lang: Lang) -> Vec<Opt> {
         .collect()
 }
 
+/// The most category boards the dashboard draws.
+const MAX_BOARDS: usize = 8;
+
 /// `GET /`: each visible category's ranking board with its trend; the office also sees
 /// where each period stands.
 pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<DashQuery>) -> ApiResult<Response> {
     let mut c = Chrome::page(&a, lang, &uri, tr(lang, "总览", "Dashboard"));
-    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), heading_period: String::new(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], status: vec![], pending: vec![] };
+    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), heading_period: String::new(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], more: vec![], more_note: String::new(), status: vec![], pending: vec![] };
     let Some(ctx) = plan_ctx(&st, &a, q.plan.as_deref()).await? else {
         t.empty = Some(tr(lang, "还没有考核方案。考评办管理员建立方案并发布结果后，这里会显示各类别的排名和走势。", "There is no appraisal plan yet. Once the office sets one up and publishes results, each category's ranking and trend appear here.").into());
         t.c = c;
@@ -463,41 +471,72 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
     } else {
         format!("Version {}, published {}", pubn.version, datetime(pubn.published_ms))
     };
-    let (cats, own_cat) = visible_categories(&st, &a, scope).await?;
-    let units: HashMap<String, Unit> = st.db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
+    let (all_cats, own_cat) = visible_categories(&st, &a, scope).await?;
+    // A province has a hundred categories: the dashboard draws the first few boards and
+    // lists the rest as links to their tables.
+    let shown = all_cats.len().min(MAX_BOARDS);
+    let cats = &all_cats[..shown];
+    t.more = all_cats[shown..]
+        .iter()
+        .map(|c| Opt { value: format!("/results{}", query(&[("plan", &ctx.plan.key), ("period", &info.period), ("category", &c.key)])), label: c.name.clone(), selected: false })
+        .collect();
+    t.more_note = if lang == Lang::Zh {
+        format!("以上为前 {shown} 个类别（共 {} 个）；其余类别请打开结果表查看：", all_cats.len())
+    } else {
+        format!("Above are the first {shown} of {} categories; open the others' tables:", all_cats.len())
+    };
+    let units: HashMap<String, Unit> = match cats {
+        [one] => st.db.units(Some(&one.key)).await?,
+        _ if all_cats.len() <= MAX_BOARDS => st.db.units(None).await?,
+        _ => {
+            let mut v = Vec::new();
+            for c in cats {
+                v.extend(st.db.units(Some(&c.key)).await?);
+            }
+            v
+        }
+    }
+    .into_iter()
+    .map(|u| (u.key.clone(), u))
+    .collect();
     let orders = grade_orders(&st, &ctx.plan.key).await;
     let previous = match ctx.previous_published(info).and_then(|p| p.current()) {
-        Some(p) => scores_of(&st, p.set_id, if scope == Scope::All { None } else { own_cat.as_deref() }).await?,
+        Some(p) => {
+            let mut m = HashMap::new();
+            for c in cats {
+                m.extend(scores_of(&st, p.set_id, Some(&c.key)).await?);
+            }
+            m
+        }
         None => HashMap::new(),
     };
-    // Trends over the published months: the category's mean and top score, and the caller's own unit.
+    // Trends over the published months: the category's mean and top score (exact cents,
+    // summed in the database), and the caller's own unit.
     let months = ctx.published_months();
     let month_keys: Vec<String> = months.iter().map(|m| m.period.clone()).collect();
     // Per category, per published month: (mean, top).
     type MeanTop = (Option<f64>, Option<f64>);
     let mut stats: HashMap<String, Vec<MeanTop>> = HashMap::new();
-    let mut own_scores: Vec<Option<f64>> = Vec::new();
     for (i, m) in months.iter().enumerate() {
         let Some(p) = m.current() else { continue };
-        let rows = st.db.result_rows(p.set_id, if scope == Scope::All { None } else { own_cat.as_deref() }, 0, i64::MAX).await?;
-        let mut by_cat: HashMap<&str, Vec<i64>> = HashMap::new();
-        for r in &rows {
-            if let Some(s) = r.score.as_deref().and_then(cents) {
-                by_cat.entry(r.category.as_str()).or_default().push(s);
-            }
-        }
-        for cat in &cats {
-            let v = by_cat.get(cat.key.as_str());
-            let mean = v.filter(|v| !v.is_empty()).map(|v| (v.iter().sum::<i64>() as f64 / v.len() as f64).round() / 100.0);
-            let top = v.and_then(|v| v.iter().max()).map(|m| *m as f64 / 100.0);
+        let by_cat: HashMap<String, (i64, i64, i64)> = st.sets.stats(&st.db, p.set_id).await?.iter().map(|(c, n, sum, top)| (c.clone(), (*n, *sum, *top))).collect();
+        for cat in cats {
+            let v = by_cat.get(cat.key.as_str()).filter(|v| v.0 > 0);
+            let mean = v.map(|&(n, sum, _)| (sum as f64 / n as f64).round() / 100.0);
+            let top = v.map(|&(_, _, top)| top as f64 / 100.0);
             let e = stats.entry(cat.key.clone()).or_default();
             e.resize(i, (None, None));
             e.push((mean, top));
         }
-        if let Some(u) = &a.user.unit_key {
-            own_scores.push(rows.iter().find(|r| &r.subject == u).and_then(|r| r.score.as_deref().and_then(cents)).map(|c| c as f64 / 100.0));
-        }
     }
+    let own_scores: Vec<Option<f64>> = match &a.user.unit_key {
+        Some(u) => {
+            let mine: HashMap<String, f64> =
+                st.db.published_trend(&ctx.plan.key, u).await?.into_iter().filter_map(|(period, score, _)| Some((period, score.as_deref().and_then(cents)? as f64 / 100.0))).collect();
+            month_keys.iter().map(|m| mine.get(m).copied()).collect()
+        }
+        None => Vec::new(),
+    };
     let rows_in = |order: Vec<String>| RowsIn {
         plan: &ctx.plan.key,
         period: &info.period,
@@ -509,7 +548,7 @@ pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang
         own_category: own_cat.as_deref(),
     };
     for (i, cat) in cats.iter().enumerate() {
-        let rows = st.db.result_rows(pubn.set_id, Some(&cat.key), 0, i64::MAX).await?;
+        let rows = st.sets.rows(&st.db, pubn.set_id, Some(&cat.key)).await?.to_vec();
         if rows.is_empty() {
             continue;
         }
@@ -667,7 +706,7 @@ async fn load_table(st: &AppState, a: &Auth, lang: Lang, q: &ResultsQuery) -> Ap
         None => {
             let mut first = None;
             for c in &cats {
-                if !st.db.result_rows(set_id, Some(&c.key), 0, 1).await?.is_empty() {
+                if !st.sets.rows(&st.db, set_id, Some(&c.key)).await?.is_empty() {
                     first = Some(c.clone());
                     break;
                 }
@@ -681,10 +720,10 @@ async fn load_table(st: &AppState, a: &Auth, lang: Lang, q: &ResultsQuery) -> Ap
         None => HashMap::new(),
     };
     let previous_label = prev.map(|p| period_label(&p.period, lang)).unwrap_or_default();
-    let units: HashMap<String, Unit> = st.db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
+    let units: HashMap<String, Unit> = st.db.units(Some(&category.key)).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
     let orders = grade_orders(st, &ctx.plan.key).await;
     let link_query = if preview { "?preview=1".to_string() } else { version.map(|v| format!("?version={v}")).unwrap_or_default() };
-    let rows = st.db.result_rows(set_id, Some(&category.key), 0, i64::MAX).await?;
+    let rows = st.sets.rows(&st.db, set_id, Some(&category.key)).await?.to_vec();
     let rows = board_rows(
         a,
         rows,
