@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
-    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "audit"))
+    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "audit"))
 )]
 struct ApiDoc;
 
@@ -53,6 +53,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(trend))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
+        .routes(routes!(list_deadlines, set_deadline))
+        .routes(routes!(list_submissions))
+        .routes(routes!(submit))
+        .routes(routes!(decide))
 }
 
 // ---------------------------------------------------------------------------
@@ -1097,4 +1101,219 @@ async fn audit_verify(State(st): State<AppState>, Caller(a): Caller) -> ApiResul
         yardstick_storage::AuditCheck::Intact { rows, .. } => AuditVerifyOut { intact: true, rows: Some(rows), broken_at: None, problem: None },
         yardstick_storage::AuditCheck::Broken { seq, problem } => AuditVerifyOut { intact: false, rows: None, broken_at: Some(seq), problem: Some(format!("{problem:?}")) },
     }))
+}
+
+// ---------------------------------------------------------------------------
+// The monthly cycle (M7): deadlines and submissions.
+
+#[derive(Serialize, ToSchema)]
+struct DeadlineOut {
+    /// '' for the units' own figures, else an indicator source (a responsible department).
+    source: String,
+    /// The deadline, milliseconds since 1970 (UTC).
+    due_ms: i64,
+    set_ms: i64,
+    set_by: String,
+}
+
+impl From<yardstick_storage::cycle::Deadline> for DeadlineOut {
+    fn from(d: yardstick_storage::cycle::Deadline) -> Self {
+        DeadlineOut { source: d.source, due_ms: d.due_ms, set_ms: d.set_ms, set_by: d.set_by }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DeadlineBody {
+    /// '' (or absent) for the units' own figures, else an indicator source as the plan names it.
+    #[serde(default)]
+    source: String,
+    /// Milliseconds since 1970 (UTC).
+    due_ms: i64,
+}
+
+/// A period's deadlines, by source ('' is the units' own figures).
+#[utoipa::path(get, path = "/plans/{plan}/periods/{period}/deadlines", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path)), responses((status = 200, body = Vec<DeadlineOut>), (status = 404)))]
+async fn list_deadlines(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>) -> ApiResult<Json<Vec<DeadlineOut>>> {
+    authz::require(&a, Perm::ReadPlans)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    Ok(Json(st.db.deadlines(&p.plan, &period).await?.into_iter().map(DeadlineOut::from).collect()))
+}
+
+/// Sets or moves a deadline of an opened period.
+#[utoipa::path(put, path = "/plans/{plan}/periods/{period}/deadlines", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path)), request_body = DeadlineBody,
+    responses((status = 200, body = DeadlineOut), (status = 403), (status = 404), (status = 422)))]
+async fn set_deadline(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<DeadlineBody>) -> ApiResult<Json<DeadlineOut>> {
+    authz::require(&a, Perm::ManagePlans)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    if !st.db.periods(&p.plan).await?.iter().any(|x| x.period == period) {
+        return Err(ApiError::not_found(format!("期间 {period} 尚未开放"), format!("the period {period} has not been opened")));
+    }
+    // 2000-01-01 to 2100-01-01: anything else is a unit mistake (seconds, microseconds).
+    if !(946_684_800_000..4_102_444_800_000).contains(&b.due_ms) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_deadline", "截止时间应为 2000–2100 年间的毫秒时间戳", "due_ms is milliseconds since 1970, between the years 2000 and 2100"));
+    }
+    let source = b.source.trim();
+    if source.chars().count() > 100 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_source", "来源名称过长", "the source name is too long"));
+    }
+    Ok(Json(st.db.set_deadline(&p.plan, &period, source, b.due_ms, &a.user.username, now_ms()).await?.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+struct SubmissionOut {
+    unit: String,
+    name: String,
+    category: Option<String>,
+    /// `not_submitted`, `submitted`, `returned` or `accepted`.
+    status: String,
+    /// Submitted after the units' deadline (the first submission counts).
+    late: bool,
+    /// The deadline has passed and nothing was ever submitted.
+    missing: bool,
+    times: i64,
+    submitted_ms: Option<i64>,
+    submitted_by: Option<String>,
+    decided_ms: Option<i64>,
+    decided_by: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SubmissionBoard {
+    period: String,
+    /// The units' deadline, if set.
+    due_ms: Option<i64>,
+    units: usize,
+    submitted: usize,
+    accepted: usize,
+    returned: usize,
+    late: usize,
+    missing: usize,
+    /// Units that submitted by the deadline ÷ units, two decimals as text ("0.95"); absent
+    /// while the deadline has not passed or is not set.
+    on_time_rate: Option<String>,
+    items: Vec<SubmissionOut>,
+}
+
+fn submission_out(u: &Unit, s: Option<yardstick_storage::cycle::Submission>, missing: bool) -> SubmissionOut {
+    match s {
+        Some(s) => SubmissionOut {
+            unit: u.key.clone(),
+            name: u.name.clone(),
+            category: u.category_key.clone(),
+            status: s.status,
+            late: s.late,
+            missing: false,
+            times: s.times,
+            submitted_ms: Some(s.submitted_ms),
+            submitted_by: Some(s.submitted_by),
+            decided_ms: s.decided_ms,
+            decided_by: s.decided_by,
+            reason: s.reason,
+        },
+        None => SubmissionOut {
+            unit: u.key.clone(),
+            name: u.name.clone(),
+            category: u.category_key.clone(),
+            status: "not_submitted".into(),
+            late: false,
+            missing,
+            times: 0,
+            submitted_ms: None,
+            submitted_by: None,
+            decided_ms: None,
+            decided_by: None,
+            reason: None,
+        },
+    }
+}
+
+/// Where every unit's submission of a period stands (a unit's users: their own unit), with
+/// the counts and the on-time rate once the deadline has passed.
+#[utoipa::path(get, path = "/plans/{plan}/periods/{period}/submissions", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path)), responses((status = 200, body = SubmissionBoard), (status = 403), (status = 404)))]
+async fn list_submissions(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>) -> ApiResult<Json<SubmissionBoard>> {
+    let scope = authz::require(&a, Perm::ReadSubmissions)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    let due = st.db.deadlines(&p.plan, &period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms);
+    let passed = due.is_some_and(|d| now_ms() > d);
+    let mut subs: std::collections::HashMap<String, yardstick_storage::cycle::Submission> =
+        st.db.submissions(&p.plan, &period).await?.into_iter().map(|s| (s.unit_key.clone(), s)).collect();
+    let units: Vec<Unit> = st.db.units(None).await?.into_iter().filter(|u| u.active && u.category_key.is_some()).collect();
+    let n_all = units.len();
+    let on_time_all = units.iter().filter(|u| subs.get(&u.key).is_some_and(|s| !s.late)).count();
+    let units: Vec<Unit> = match scope {
+        Scope::All => units,
+        _ => units.into_iter().filter(|u| a.user.unit_key.as_deref() == Some(u.key.as_str())).collect(),
+    };
+    let items: Vec<SubmissionOut> = units.iter().map(|u| submission_out(u, subs.remove(&u.key), passed)).collect();
+    let count = |f: &dyn Fn(&SubmissionOut) -> bool| items.iter().filter(|x| f(x)).count();
+    let rate = (passed && scope == Scope::All && n_all > 0).then(|| {
+        // Exact: round half away from zero of on_time / n to two decimals, in integers.
+        let cents = (on_time_all as u64 * 200 + n_all as u64) / (2 * n_all as u64);
+        format!("{}.{:02}", cents / 100, cents % 100)
+    });
+    Ok(Json(SubmissionBoard {
+        period,
+        due_ms: due,
+        units: items.len(),
+        submitted: count(&|x| x.status == "submitted"),
+        accepted: count(&|x| x.status == "accepted"),
+        returned: count(&|x| x.status == "returned"),
+        late: count(&|x| x.late),
+        missing: count(&|x| x.missing),
+        on_time_rate: rate,
+        items,
+    }))
+}
+
+/// The unit leader submits the unit's values of the period (its approval). Refused when
+/// already submitted or accepted, or the period is not open; late after the deadline.
+/// While submitted or accepted the unit's values are locked.
+#[utoipa::path(post, path = "/plans/{plan}/periods/{period}/units/{unit}/submission", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path), ("unit" = String, Path)),
+    responses((status = 200, body = SubmissionOut), (status = 403), (status = 404), (status = 409)))]
+async fn submit(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<ValuePath>) -> ApiResult<Json<SubmissionOut>> {
+    let u = reach_unit(&st, &a, Perm::Submit, &p.unit).await?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    let s = st.db.submit(&p.plan, &period, &u.key, &a.user.username, now_ms()).await?;
+    Ok(Json(submission_out(&u, Some(s), false)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    /// `accept` or `return`.
+    decision: String,
+    /// Required for a return: what the unit must correct.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The office or a responsible department accepts a submitted submission (its values stay
+/// locked) or returns it with a reason (the unit may change and submit again).
+#[utoipa::path(post, path = "/plans/{plan}/periods/{period}/units/{unit}/submission/decision", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path), ("unit" = String, Path)), request_body = DecisionBody,
+    responses((status = 200, body = SubmissionOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn decide(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<ValuePath>, Body(b): Body<DecisionBody>) -> ApiResult<Json<SubmissionOut>> {
+    let u = reach_unit(&st, &a, Perm::Verify, &p.unit).await?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    let decision = match b.decision.as_str() {
+        "accept" => yardstick_storage::cycle::Decision::Accept,
+        "return" => yardstick_storage::cycle::Decision::Return,
+        _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_decision", "decision 应为 accept 或 return", "decision is accept or return")),
+    };
+    let s = st.db.decide_submission(&p.plan, &period, &u.key, decision, b.reason.as_deref(), &a.user.username, now_ms()).await.map_err(|e| match e {
+        yardstick_storage::StorageError::Refused { code: "reason_required", zh, en } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", zh, en),
+        other => other.into(),
+    })?;
+    Ok(Json(submission_out(&u, Some(s), false)))
 }

@@ -36,6 +36,12 @@ pub enum Perm {
     /// Read a subject's published explanation (every point lost or gained and why).
     ReadExplanation,
     ReadAudit,
+    /// See where submissions of a period stand.
+    ReadSubmissions,
+    /// Submit a unit's values of a period (the unit leader's approval).
+    Submit,
+    /// Accept or return a submission (the office, a responsible department).
+    Verify,
 }
 
 /// Over what a held permission reaches.
@@ -57,11 +63,11 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
     match (role, perm) {
         (Admin, _) => Some(All),
         // Office staff: everything but users, the registry, plans and publication.
-        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish) => None,
+        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit) => None,
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
         (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),
@@ -69,11 +75,13 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
         (Reporter | UnitLeader, ReadPlans) => Some(All),
-        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation) => Some(OwnUnit),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions) => Some(OwnUnit),
+        // Only the unit's leader submits (approves) its data.
+        (UnitLeader, Submit) => Some(OwnUnit),
         (Reporter | UnitLeader, _) => None,
         // A responsible department reads the data of every unit (it supplies and verifies
         // indicators across units) and, as a unit itself, its category's board.
-        (Department, ReadRegistry | ReadPlans | ReadValues) => Some(All),
+        (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
         (Department, ReadExplanation) => Some(OwnUnit),
         (Department, _) => None,

@@ -28,6 +28,7 @@ on_both_backends!(
     every_change_is_audited,
     the_auditor_reads_but_never_writes,
     fuzz_never_answers_5xx,
+    submissions_lock_values_and_count_lateness,
 );
 
 const V1: &str = "/api/v1";
@@ -846,6 +847,9 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", format!("{p}/periods/{MARCH}/units/A1/occurrences"), Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" }))),
         (Method::POST, "/plans/{plan}/periods/{period}/computations", format!("{p}/periods/{MARCH}/computations"), None),
         (Method::POST, "/plans/{plan}/periods/{period}/publications", format!("{p}/periods/{MARCH}/publications"), Some(json!({ "set_id": set, "reason": "x" }))),
+        (Method::PUT, "/plans/{plan}/periods/{period}/deadlines", format!("{p}/periods/{MARCH}/deadlines"), Some(json!({ "due_ms": 1_775_000_000_000_i64 }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission", format!("{p}/periods/{MARCH}/units/A1/submission"), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission/decision", format!("{p}/periods/{APRIL}/units/A2/submission/decision"), Some(json!({ "decision": "accept" }))),
     ];
     let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
     for (m, path) in common::openapi_operations(&w.app).await {
@@ -1054,4 +1058,83 @@ async fn fuzz_never_answers_5xx(db: Db) {
     // sessions out, and its sign-ins may have hit the rate limit).
     let v = w.get(&api("/audit/verify"), &creds[2]).await.ok();
     assert_eq!(v["intact"], true);
+}
+
+// ---------------------------------------------------------------------------------------
+// The monthly cycle (M7): deadlines, submissions, returns, locks, lateness.
+
+async fn submissions_lock_values_and_count_lateness(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let rep = w.sign_in("reporter").await;
+    let leader = w.sign_in("leader").await;
+    let dept = w.sign_in("dept").await;
+    let p = format!("/plans/{PLAN}/periods/{MARCH}");
+    let now = yardstick_server::auth::now_ms();
+    let a1 = values_uri(MARCH, "A1");
+    let one = |v: &str| json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": v }] });
+
+    // The office sets the units' deadline (already passed) and a department's.
+    let due = now - 3_600_000;
+    let d = w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "", "due_ms": due }))).await.ok();
+    assert_eq!(d["due_ms"].as_i64(), Some(due));
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "统计局", "due_ms": now + 86_400_000 }))).await.ok();
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "due_ms": 1_775_000_000 }))).await.expect(422, Some("bad_deadline"));
+    w.send(Method::PUT, &api(&format!("/plans/{PLAN}/periods/2026-09/deadlines")), &admin, Some(json!({ "due_ms": due }))).await.expect(404, Some("not_found"));
+    let list = w.get(&api(&format!("{p}/deadlines")), &rep).await.ok();
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    assert_eq!(list[0]["source"], "", "the units' deadline first");
+
+    // The reporter fills, only the leader submits; late, since the deadline has passed.
+    w.send(Method::PUT, &a1, &rep, Some(one("101"))).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &rep, None).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api(&format!("{p}/units/A2/submission")), &leader, None).await.expect(403, Some("forbidden"));
+    let s = w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.ok();
+    assert_eq!((s["status"].as_str(), s["late"].as_bool(), s["times"].as_i64()), (Some("submitted"), Some(true), Some(1)), "{s}");
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.expect(409, Some("already_submitted"));
+
+    // Submitted values are locked for everyone, the office included.
+    w.send(Method::PUT, &a1, &rep, Some(one("102"))).await.expect(409, Some("values_locked"));
+    w.send(Method::PUT, &a1, &admin, Some(one("102"))).await.expect(409, Some("values_locked"));
+    assert_eq!(value_of(&w, &rep, MARCH, "A1", "GDP", "actual").await.as_deref(), Some("101"));
+
+    // The department returns it with a reason (a reason is required); the unit corrects and submits again.
+    let decision = api(&format!("{p}/units/A1/submission/decision"));
+    w.send(Method::POST, &decision, &dept, Some(json!({ "decision": "return" }))).await.expect(422, Some("reason_required"));
+    w.send(Method::POST, &decision, &dept, Some(json!({ "decision": "maybe", "reason": "x" }))).await.expect(422, Some("bad_decision"));
+    w.send(Method::POST, &decision, &leader, Some(json!({ "decision": "accept" }))).await.expect(403, Some("forbidden"));
+    let r = w.send(Method::POST, &decision, &dept, Some(json!({ "decision": "return", "reason": "GDP 与统计快报不符，请核实" }))).await.ok();
+    assert_eq!((r["status"].as_str(), r["reason"].as_str()), (Some("returned"), Some("GDP 与统计快报不符，请核实")));
+    w.send(Method::POST, &decision, &dept, Some(json!({ "decision": "accept" }))).await.expect(409, Some("not_submitted"));
+    w.send(Method::PUT, &a1, &rep, Some(one("99.5"))).await.ok();
+    let s = w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.ok();
+    assert_eq!((s["status"].as_str(), s["late"].as_bool(), s["times"].as_i64()), (Some("submitted"), Some(true), Some(2)));
+    let s = w.send(Method::POST, &decision, &dept, Some(json!({ "decision": "accept" }))).await.ok();
+    assert_eq!(s["status"], "accepted");
+    w.send(Method::PUT, &a1, &rep, Some(one("100"))).await.expect(409, Some("values_locked"));
+    assert_eq!(value_of(&w, &rep, MARCH, "A1", "GDP", "actual").await.as_deref(), Some("99.5"));
+
+    // The board: the office sees every unit, the missing ones and the on-time rate.
+    let b = w.get(&api(&format!("{p}/submissions")), &admin).await.ok();
+    assert_eq!((b["units"].as_u64(), b["accepted"].as_u64(), b["late"].as_u64(), b["missing"].as_u64()), (Some(5), Some(1), Some(1), Some(4)), "{b}");
+    assert_eq!(b["on_time_rate"], "0.00", "nobody submitted on time");
+    let a2 = b["items"].as_array().unwrap().iter().find(|x| x["unit"] == "A2").unwrap();
+    assert_eq!((a2["status"].as_str(), a2["missing"].as_bool()), (Some("not_submitted"), Some(true)));
+    // A unit's users see their own unit only, without the area's rate.
+    let mine = w.get(&api(&format!("{p}/submissions")), &rep).await.ok();
+    let units: Vec<&str> = mine["items"].as_array().unwrap().iter().filter_map(|x| x["unit"].as_str()).collect();
+    assert_eq!(units, ["A1"]);
+    assert_eq!(mine["on_time_rate"], Value::Null);
+    // April: seeded submissions of A2 and B1 before any deadline: on time; no deadline, no rate.
+    let april = w.get(&api(&format!("/plans/{PLAN}/periods/{APRIL}/submissions")), &admin).await.ok();
+    assert_eq!((april["submitted"].as_u64(), april["late"].as_u64(), april["missing"].as_u64()), (Some(2), Some(0), Some(0)), "{april}");
+    assert_eq!(april["on_time_rate"], Value::Null);
+
+    // Every step is in the audit log with the state before and after.
+    let rows = audit(&w, &admin).await;
+    let steps: Vec<&str> = rows.iter().filter(|r| r["entity"] == "submission" && r["entity_id"] == format!("{PLAN}/{MARCH}/A1")).filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(steps, ["submit", "return", "submit", "accept"]);
+    let ret = rows.iter().find(|r| r["action"] == "return").unwrap();
+    assert_eq!((ret["actor"].as_str(), ret["before"]["status"].as_str(), ret["after"]["status"].as_str()), (Some("dept"), Some("submitted"), Some("returned")));
+    assert!(rows.iter().any(|r| r["entity"] == "deadline" && r["action"] == "set"));
 }

@@ -10,6 +10,7 @@ pub mod plans;
 pub mod values;
 pub mod results;
 pub mod sessions;
+pub mod cycle;
 
 pub use accounts::{NewUser, Role};
 
@@ -42,6 +43,9 @@ pub enum StorageError {
     Corrupt(String),
     /// A transaction shared by several writes failed (group commit): nothing of it was kept.
     Commit(String),
+    /// The change is not allowed in the current state (a locked value, a closed period, a
+    /// submission already made): a stable code and the reason in Chinese and English.
+    Refused { code: &'static str, zh: String, en: String },
 }
 
 impl fmt::Display for StorageError {
@@ -55,6 +59,7 @@ impl fmt::Display for StorageError {
             StorageError::Reference(what) => write!(f, "{what}"),
             StorageError::Corrupt(what) => write!(f, "{what}"),
             StorageError::Commit(why) => write!(f, "the write was not committed: {why}"),
+            StorageError::Refused { en, .. } => write!(f, "{en}"),
         }
     }
 }

@@ -174,6 +174,22 @@ pub(crate) struct ValuesJob {
 macro_rules! put_values_in {
     ($name:ident, $db:ty) => {
         pub(crate) async fn $name(tx: &mut Transaction<'_, $db>, job: &ValuesJob) -> Result<usize> {
+            // The period must be open and the unit's submission not submitted or accepted,
+            // checked here, inside the write, so that no value slips in after either.
+            let period: Option<String> = sqlx::query_scalar("SELECT status FROM periods WHERE plan_key = $1 AND period = $2")
+                .bind(&job.plan_key).bind(&job.period).fetch_optional(&mut **tx).await?;
+            if period.is_some_and(|s| s != "open") {
+                return Err(crate::StorageError::Refused { code: "period_not_open", zh: format!("期间 {} 未开放填报", job.period), en: format!("the period {} is not open for data", job.period) });
+            }
+            let sub: Option<String> = sqlx::query_scalar("SELECT status FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3")
+                .bind(&job.plan_key).bind(&job.period).bind(&job.subject).fetch_optional(&mut **tx).await?;
+            if let Some(st) = sub.filter(|s| s != "returned") {
+                return Err(crate::StorageError::Refused {
+                    code: "values_locked",
+                    zh: format!("{} 的 {} 数据{}，已锁定；如需修改，请先退回", job.subject, job.period, crate::cycle::status_zh(&st)),
+                    en: format!("the {} data of {} is {st} and locked; it must be returned before it can change", job.period, job.subject),
+                });
+            }
             let wanted: BTreeMap<(&str, &str), &str> = job.values.iter().map(|v| ((v.indicator.as_str(), v.field.as_str()), v.value.as_str())).collect();
             let indicators: std::collections::BTreeSet<&str> = wanted.keys().map(|(i, _)| *i).collect();
             let mut q = sqlx::QueryBuilder::new("SELECT indicator, field, value FROM data_values WHERE plan_key = ");

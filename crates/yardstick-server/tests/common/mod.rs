@@ -231,6 +231,10 @@ pub async fn seed(db: Db) -> World {
     assert_eq!(march.rows, UNITS.len());
     db.publish(march.set_id, "首次发布", s, t).await.expect("publish");
     let april = yardstick_server::compute::compute_period(&db, PLAN, APRIL, s, t).await.unwrap_or_else(|e| panic!("compute {APRIL}: {e:?}"));
+    // April: A2 and B1 have submitted (awaiting the office's or a department's decision).
+    for unit in ["A2", "B1"] {
+        db.submit(PLAN, APRIL, unit, s, t).await.expect("submission");
+    }
     for r in ROLES {
         let unit = r.needs_unit().then(|| "A1".to_string());
         let nu = NewUser { username: username(r).into(), display_name: format!("{} 测试", r.name_zh()), password_hash: HASH.clone(), role: r, unit_key: unit };

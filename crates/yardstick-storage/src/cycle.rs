@@ -1,0 +1,148 @@
+//! The monthly cycle (M7): deadlines per period and source, and each unit's submission —
+//! submitted by its leader (late after the deadline), accepted or returned with a reason,
+//! submitted again after a return. A submitted or accepted submission locks the unit's
+//! values of the period (checked inside the value write's transaction).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AuditTx, Db, NewAudit, Result, StorageError, classify, on_db, write_tx};
+
+/// A deadline: `source` '' is the units' own figures, else an indicator source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Deadline {
+    pub source: String,
+    pub due_ms: i64,
+    pub set_ms: i64,
+    pub set_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Submission {
+    pub unit_key: String,
+    /// `submitted`, `returned` or `accepted`.
+    pub status: String,
+    /// The last submission's moment and author.
+    pub submitted_ms: i64,
+    pub submitted_by: String,
+    /// Whether the first submission came after the units' deadline.
+    pub late: bool,
+    /// How many times it was submitted (returns send it back).
+    pub times: i64,
+    pub decided_ms: Option<i64>,
+    pub decided_by: Option<String>,
+    /// Why it was returned (or the accepting note).
+    pub reason: Option<String>,
+}
+
+const SUB_COLS: &str = "unit_key, status, submitted_ms, submitted_by, late <> 0 AS late, times, decided_ms, decided_by, reason";
+
+/// What a decision on a submitted submission is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Return,
+}
+
+fn refused(code: &'static str, zh: String, en: String) -> StorageError {
+    StorageError::Refused { code, zh, en }
+}
+
+impl Db {
+    /// Sets (or moves) a deadline of a period.
+    pub async fn set_deadline(&self, plan_key: &str, period: &str, source: &str, due_ms: i64, actor: &str, at_ms: i64) -> Result<Deadline> {
+        let d = Deadline { source: source.into(), due_ms, set_ms: at_ms, set_by: actor.into() };
+        write_tx!(self, tx => {
+            let before: Option<Deadline> = sqlx::query_as("SELECT source, due_ms, set_ms, set_by FROM deadlines WHERE plan_key = $1 AND period = $2 AND source = $3")
+                .bind(plan_key).bind(period).bind(source).fetch_optional(&mut *tx).await?;
+            sqlx::query("INSERT INTO deadlines (plan_key, period, source, due_ms, set_ms, set_by) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (plan_key, period, source) DO UPDATE SET due_ms = excluded.due_ms, set_ms = excluded.set_ms, set_by = excluded.set_by")
+                .bind(plan_key).bind(period).bind(source).bind(due_ms).bind(at_ms).bind(actor)
+                .execute(&mut *tx).await.map_err(|e| classify(e, || format!("period '{period}' of plan '{plan_key}'")))?;
+            tx.audit(&NewAudit::new(at_ms, actor, "set", "deadline", format!("{plan_key}/{period}/{source}")).before(before.as_ref()).after(&d)).await?;
+        });
+        Ok(d)
+    }
+
+    /// The deadlines of a period, by source ('' first).
+    pub async fn deadlines(&self, plan_key: &str, period: &str) -> Result<Vec<Deadline>> {
+        Ok(on_db!(self, p => sqlx::query_as("SELECT source, due_ms, set_ms, set_by FROM deadlines WHERE plan_key = $1 AND period = $2 ORDER BY source")
+            .bind(plan_key).bind(period).fetch_all(p).await?))
+    }
+
+    /// Every submission of a period, by unit.
+    pub async fn submissions(&self, plan_key: &str, period: &str) -> Result<Vec<Submission>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 ORDER BY unit_key"));
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(plan_key).bind(period).fetch_all(p).await?))
+    }
+
+    pub async fn submission(&self, plan_key: &str, period: &str, unit: &str) -> Result<Option<Submission>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(plan_key).bind(period).bind(unit).fetch_optional(p).await?))
+    }
+
+    /// Submits a unit's values of a period (the unit leader's approval). Refused while the
+    /// period is not open or the submission is already submitted or accepted. Late when
+    /// the first submission comes after the units' deadline ('' source).
+    pub async fn submit(&self, plan_key: &str, period: &str, unit: &str, actor: &str, at_ms: i64) -> Result<Submission> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
+        let s = write_tx!(self, tx => {
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM periods WHERE plan_key = $1 AND period = $2").bind(plan_key).bind(period).fetch_optional(&mut *tx).await?;
+            if status.as_deref() != Some("open") {
+                return Err(refused("period_not_open", format!("期间 {period} 未开放填报"), format!("the period {period} is not open for data")));
+            }
+            let before: Option<Submission> = sqlx::query_as(sql).bind(plan_key).bind(period).bind(unit).fetch_optional(&mut *tx).await?;
+            if let Some(b) = before.as_ref().filter(|b| b.status != "returned") {
+                return Err(refused("already_submitted", format!("{unit} 的 {period} 数据已报送（{}），退回后才能再次报送", status_zh(&b.status)), format!("{unit} has already submitted {period} ({}); it can submit again only after a return", b.status)));
+            }
+            let due: Option<i64> = sqlx::query_scalar("SELECT due_ms FROM deadlines WHERE plan_key = $1 AND period = $2 AND source = ''").bind(plan_key).bind(period).fetch_optional(&mut *tx).await?;
+            // Lateness is the first submission's: a unit returned for a correction is not late again.
+            let late = match &before {
+                Some(b) => b.late,
+                None => due.is_some_and(|d| at_ms > d),
+            };
+            let s = Submission { unit_key: unit.into(), status: "submitted".into(), submitted_ms: at_ms, submitted_by: actor.into(), late, times: before.as_ref().map_or(1, |b| b.times + 1), decided_ms: None, decided_by: None, reason: None };
+            sqlx::query("INSERT INTO submissions (plan_key, period, unit_key, status, submitted_ms, submitted_by, late, times, decided_ms, decided_by, reason) \
+                         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, NULL, NULL, NULL) \
+                         ON CONFLICT (plan_key, period, unit_key) DO UPDATE SET status = 'submitted', submitted_ms = excluded.submitted_ms, submitted_by = excluded.submitted_by, \
+                         times = excluded.times, decided_ms = NULL, decided_by = NULL, reason = NULL")
+                .bind(plan_key).bind(period).bind(unit).bind(at_ms).bind(actor).bind(i64::from(late)).bind(s.times)
+                .execute(&mut *tx).await.map_err(|e| classify(e, || format!("unit '{unit}'")))?;
+            tx.audit(&NewAudit::new(at_ms, actor, "submit", "submission", format!("{plan_key}/{period}/{unit}")).before(before.as_ref()).after(&s)).await?;
+            s
+        });
+        Ok(s)
+    }
+
+    /// Accepts or returns a submitted submission; a return needs a reason.
+    pub async fn decide_submission(&self, plan_key: &str, period: &str, unit: &str, decision: Decision, reason: Option<&str>, actor: &str, at_ms: i64) -> Result<Submission> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if decision == Decision::Return && reason.is_none() {
+            return Err(refused("reason_required", "退回须写明原因".into(), "a return needs a reason".into()));
+        }
+        let s = write_tx!(self, tx => {
+            let before: Option<Submission> = sqlx::query_as(sql).bind(plan_key).bind(period).bind(unit).fetch_optional(&mut *tx).await?;
+            let Some(before) = before.filter(|b| b.status == "submitted") else {
+                return Err(refused("not_submitted", format!("{unit} 的 {period} 数据未处于已报送状态"), format!("{unit} has no submitted data for {period} awaiting a decision")));
+            };
+            let status = if decision == Decision::Accept { "accepted" } else { "returned" };
+            let s = Submission { status: status.into(), decided_ms: Some(at_ms), decided_by: Some(actor.into()), reason: reason.map(str::to_string), ..before.clone() };
+            sqlx::query("UPDATE submissions SET status = $4, decided_ms = $5, decided_by = $6, reason = $7 WHERE plan_key = $1 AND period = $2 AND unit_key = $3")
+                .bind(plan_key).bind(period).bind(unit).bind(status).bind(at_ms).bind(actor).bind(reason)
+                .execute(&mut *tx).await?;
+            let action = if decision == Decision::Accept { "accept" } else { "return" };
+            tx.audit(&NewAudit::new(at_ms, actor, action, "submission", format!("{plan_key}/{period}/{unit}")).before(&before).after(&s)).await?;
+            s
+        });
+        Ok(s)
+    }
+}
+
+pub fn status_zh(status: &str) -> &'static str {
+    match status {
+        "submitted" => "已报送",
+        "returned" => "已退回",
+        "accepted" => "已审核通过",
+        _ => "未报送",
+    }
+}
