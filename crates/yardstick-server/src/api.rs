@@ -1165,39 +1165,39 @@ async fn set_deadline(State(st): State<AppState>, Caller(a): Caller, Params(p): 
 }
 
 #[derive(Serialize, ToSchema)]
-struct SubmissionOut {
-    unit: String,
-    name: String,
-    category: Option<String>,
+pub(crate) struct SubmissionOut {
+    pub unit: String,
+    pub name: String,
+    pub category: Option<String>,
     /// `not_submitted`, `submitted`, `returned` or `accepted`.
-    status: String,
+    pub status: String,
     /// Submitted after the units' deadline (the first submission counts).
-    late: bool,
+    pub late: bool,
     /// The deadline has passed and nothing was ever submitted.
-    missing: bool,
-    times: i64,
-    submitted_ms: Option<i64>,
-    submitted_by: Option<String>,
-    decided_ms: Option<i64>,
-    decided_by: Option<String>,
-    reason: Option<String>,
+    pub missing: bool,
+    pub times: i64,
+    pub submitted_ms: Option<i64>,
+    pub submitted_by: Option<String>,
+    pub decided_ms: Option<i64>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
-struct SubmissionBoard {
-    period: String,
+pub(crate) struct SubmissionBoard {
+    pub period: String,
     /// The units' deadline, if set.
-    due_ms: Option<i64>,
-    units: usize,
-    submitted: usize,
-    accepted: usize,
-    returned: usize,
-    late: usize,
-    missing: usize,
+    pub due_ms: Option<i64>,
+    pub units: usize,
+    pub submitted: usize,
+    pub accepted: usize,
+    pub returned: usize,
+    pub late: usize,
+    pub missing: usize,
     /// Units that submitted by the deadline ÷ units, two decimals as text ("0.95"); absent
     /// while the deadline has not passed or is not set.
-    on_time_rate: Option<String>,
-    items: Vec<SubmissionOut>,
+    pub on_time_rate: Option<String>,
+    pub items: Vec<SubmissionOut>,
 }
 
 fn submission_out(u: &Unit, s: Option<yardstick_storage::cycle::Submission>, missing: bool) -> SubmissionOut {
@@ -1238,13 +1238,18 @@ fn submission_out(u: &Unit, s: Option<yardstick_storage::cycle::Submission>, mis
 #[utoipa::path(get, path = "/plans/{plan}/periods/{period}/submissions", tag = "cycle",
     params(("plan" = String, Path), ("period" = String, Path)), responses((status = 200, body = SubmissionBoard), (status = 403), (status = 404)))]
 async fn list_submissions(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>) -> ApiResult<Json<SubmissionBoard>> {
-    let scope = authz::require(&a, Perm::ReadSubmissions)?;
-    plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
-    let due = st.db.deadlines(&p.plan, &period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms);
+    Ok(Json(submission_board(&st, &a, &p.plan, &p.period).await?))
+}
+
+/// The submission board of a period as the caller may see it (the API and the UI).
+pub(crate) async fn submission_board(st: &AppState, a: &auth::Auth, plan: &str, period: &str) -> ApiResult<SubmissionBoard> {
+    let scope = authz::require(a, Perm::ReadSubmissions)?;
+    plan_exists(st, plan).await?;
+    let period = parse_period(period)?.to_string();
+    let due = st.db.deadlines(plan, &period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms);
     let passed = due.is_some_and(|d| now_ms() > d);
     let mut subs: std::collections::HashMap<String, yardstick_storage::cycle::Submission> =
-        st.db.submissions(&p.plan, &period).await?.into_iter().map(|s| (s.unit_key.clone(), s)).collect();
+        st.db.submissions(plan, &period).await?.into_iter().map(|s| (s.unit_key.clone(), s)).collect();
     let units: Vec<Unit> = st.db.units(None).await?.into_iter().filter(|u| u.active && u.category_key.is_some()).collect();
     let n_all = units.len();
     let on_time_all = units.iter().filter(|u| subs.get(&u.key).is_some_and(|s| !s.late)).count();
@@ -1259,7 +1264,7 @@ async fn list_submissions(State(st): State<AppState>, Caller(a): Caller, Params(
         let cents = (on_time_all as u64 * 200 + n_all as u64) / (2 * n_all as u64);
         format!("{}.{:02}", cents / 100, cents % 100)
     });
-    Ok(Json(SubmissionBoard {
+    Ok(SubmissionBoard {
         period,
         due_ms: due,
         units: items.len(),
@@ -1270,7 +1275,7 @@ async fn list_submissions(State(st): State<AppState>, Caller(a): Caller, Params(
         missing: count(&|x| x.missing),
         on_time_rate: rate,
         items,
-    }))
+    })
 }
 
 /// The unit leader submits the unit's values of the period (its approval). Refused when

@@ -342,6 +342,14 @@ pub async fn load_demo(db: &Db, scale: Scale, now_ms: i64) -> anyhow::Result<Str
     }
     t.scoring = clock.elapsed();
 
+    // 4b. The monthly cycle (the county): October submitted and accepted, four units late;
+    // November under way, its deadline a week ahead: most units submitted, some accepted,
+    // two returned with a reason, the rest still filling. The demo backdates these steps
+    // (its audit rows carry the moments it pretends).
+    if spec.scale == Scale::County && db.deadlines(spec.plan_key, "2026-10").await?.is_empty() {
+        t.created += cycle_demo(db, spec.plan_key, now_ms).await?;
+    }
+
     // 5. One user per role, all with the demo password (hashed in parallel, off the async threads).
     let clock = Instant::now();
     let units = db.units(None).await?;
@@ -540,4 +548,42 @@ async fn report(db: &Db, spec: &Spec, syn: &Synthetic, t: &Tally, total: Duratio
     );
     let _ = write!(o, "{rule}");
     Ok(o.lines().map(str::trim_end).collect::<Vec<_>>().join("\n"))
+}
+
+/// The county's October and November submissions (see `load_demo`); returns the steps taken.
+async fn cycle_demo(db: &Db, plan: &str, now_ms: i64) -> anyhow::Result<usize> {
+    use yardstick_storage::cycle::Decision;
+    const DAY: i64 = 86_400_000;
+    let actor = DEMO_ACTOR;
+    let units: Vec<_> = db.units(None).await?.into_iter().filter(|u| u.active && u.category_key.is_some()).collect();
+    let mut steps = 0;
+    let oct_due = now_ms - 11 * DAY;
+    db.set_deadline(plan, "2026-10", "", oct_due, actor, now_ms - 40 * DAY).await?;
+    for (i, u) in units.iter().enumerate() {
+        let late = i % 23 == 7;
+        let at = if late { oct_due + (1 + i as i64 % 3) * DAY } else { oct_due - (1 + i as i64 % 5) * DAY };
+        db.submit(plan, "2026-10", &u.key, actor, at).await?;
+        db.decide_submission(plan, "2026-10", &u.key, Decision::Accept, None, actor, at + DAY / 2).await?;
+        steps += 2;
+    }
+    db.set_deadline(plan, "2026-11", "", now_ms + 7 * DAY, actor, now_ms - 10 * DAY).await?;
+    for (i, u) in units.iter().enumerate() {
+        let at = now_ms - (1 + i as i64 % 5) * DAY / 4;
+        match i % 10 {
+            0..=6 => {
+                db.submit(plan, "2026-11", &u.key, actor, at).await?;
+                steps += 1;
+                if i % 10 <= 3 {
+                    db.decide_submission(plan, "2026-11", &u.key, Decision::Accept, None, actor, at + DAY / 8).await?;
+                    steps += 1;
+                } else if i % 10 == 6 && i % 20 == 6 {
+                    let why = "固定资产投资完成额与统计快报不一致，请核实后重新报送";
+                    db.decide_submission(plan, "2026-11", &u.key, Decision::Return, Some(why), actor, at + DAY / 8).await?;
+                    steps += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(steps + 2)
 }

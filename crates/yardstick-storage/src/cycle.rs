@@ -120,6 +120,9 @@ impl Db {
         if decision == Decision::Return && reason.is_none() {
             return Err(refused("reason_required", "退回须写明原因".into(), "a return needs a reason".into()));
         }
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(refused("reason_required", "原因不超过 500 字".into(), "a reason is at most 500 characters".into()));
+        }
         let s = write_tx!(self, tx => {
             let before: Option<Submission> = sqlx::query_as(sql).bind(plan_key).bind(period).bind(unit).fetch_optional(&mut *tx).await?;
             let Some(before) = before.filter(|b| b.status == "submitted") else {

@@ -6,6 +6,7 @@
 //!
 //! - [`session`]: sign-in and sign-out.
 //! - [`results`]: the dashboard, the results table and a subject's explanation.
+//! - [`cycle`]: the monthly cycle: submissions, their review and return.
 //! - [`admin`]: users, units, categories and the audit log.
 //! - [`assets`]: the embedded static files.
 
@@ -27,6 +28,7 @@ use crate::error::ApiError;
 
 pub mod admin;
 pub mod assets;
+pub mod cycle;
 pub mod results;
 pub mod session;
 
@@ -47,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/categories", get(admin::categories_page).post(admin::create_category))
         .route("/admin/categories/{key}", post(admin::rename_category))
         .route("/audit", get(admin::audit_page))
+        .route("/submissions", get(cycle::board))
+        .route("/submissions/submit", post(cycle::submit))
+        .route("/submissions/decide", post(cycle::decide))
         .merge(assets::router())
 }
 
@@ -265,6 +270,7 @@ impl Chrome {
             let can = |p: Perm| authz::scope(a.user.role, p).is_some();
             add("/", "总览", "Dashboard", true);
             add("/results", "考核结果", "Results", can(Perm::ReadPublished));
+            add("/submissions", "数据报送", "Submissions", can(Perm::ReadSubmissions));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);

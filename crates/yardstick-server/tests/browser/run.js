@@ -237,6 +237,40 @@ async function main() {
     resp = await page.goto(BASE + "/results?plan=demo-2026&period=2026-12");
     ok(resp.status() === 404, "an unpublished month does not exist for the reporter", resp.status());
 
+    // ---- The monthly cycle: a responsible department reviews November's submissions.
+    await page.goto(BASE + "/");
+    await signOut(page);
+    await signIn(page, "dept");
+    await Promise.all([page.waitForNavigation(), page.click("nav >> text=数据报送")]);
+    ok((await page.textContent("h1")).includes("2026年11月") && (await page.textContent(".meta")).includes("报送截止"), "the submissions page opens on the month being collected, with its deadline");
+    const subRows = await page.$$("#submissions-table tbody tr");
+    ok(subRows.length === 90, "the department sees every unit's submission", subRows.length);
+    const waiting = page.locator("#submissions-table tbody tr", { has: page.locator("button[value=return]") });
+    const waitingBefore = await waiting.count();
+    ok(waitingBefore > 0, "some submissions await review", waitingBefore);
+    const firstWaiting = waiting.first();
+    const waitingName = (await firstWaiting.locator("td").first().textContent()).trim();
+    // A return without a reason: the browser asks for one; without the browser's check the server refuses it.
+    await firstWaiting.locator("input[name=reason]").evaluate((e) => e.removeAttribute("required"));
+    r = (await Promise.all([page.waitForNavigation(), firstWaiting.locator("button[value=return]").click()]))[0];
+    ok(r.status() === 422 && (await page.textContent(".notice.danger")).includes("退回须写明原因"), "a return without a reason is refused with a message", r.status());
+    await shot(page, "11-submissions-refused-zh", false);
+    const again = page.locator("#submissions-table tbody tr", { hasText: waitingName.split(" ")[0] });
+    await again.locator("input[name=reason]").fill("GDP 与统计快报不符，请核实后重新报送");
+    await Promise.all([page.waitForNavigation(), again.locator("button[value=return]").click()]);
+    ok((await page.textContent(".flash")).includes("退回修改"), "a return with a reason is done and said");
+    const returnedRow = page.locator("#submissions-table tbody tr", { hasText: "GDP 与统计快报不符" });
+    ok((await returnedRow.count()) === 1 && (await returnedRow.textContent()).includes("已退回"), "the unit's row shows it returned, with the reason");
+    await Promise.all([page.waitForNavigation(), waiting.first().locator("button[value=accept]").click()]);
+    ok((await page.textContent(".flash")).includes("审核通过") && (await waiting.count()) === waitingBefore - 2, "accepting one leaves one fewer waiting");
+    await shot(page, "12-submissions-dept-zh", false);
+    await signOut(page);
+    // The unit leader sees its own unit only.
+    await signIn(page, "leader");
+    await page.goto(BASE + "/submissions");
+    ok((await page.$$("#submissions-table tbody tr")).length === 1, "a unit leader sees only its own unit's submission");
+    await shot(page, "13-submissions-leader-zh", false);
+
     // ---- A phone-sized screen (375 × 812), as leaders use it.
     await page.goto(BASE + "/");
     await signOut(page);

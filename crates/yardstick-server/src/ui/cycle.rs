@@ -1,0 +1,259 @@
+//! The monthly cycle in the browser (M7): where every unit's submission of a period
+//! stands, the unit leader's "approve and submit", and the office's or a responsible
+//! department's accept or return with a reason. The same storage calls and authorization
+//! as the API (`/api/v1/…/submissions`, `…/submission`, `…/submission/decision`).
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use yardstick_engine::Period;
+use yardstick_engine::period::Level;
+use yardstick_formats::Lang;
+use yardstick_storage::StorageError;
+use yardstick_storage::cycle::Decision;
+
+use super::results::Opt;
+use super::{Chrome, SignedIn, datetime, period_label, query, render_status, see_other, tr};
+use crate::AppState;
+use crate::api::{self, SubmissionBoard};
+use crate::auth::{Auth, now_ms};
+use crate::authz::{self, Perm};
+use crate::error::{ApiError, ApiResult, L, Q};
+
+#[derive(Deserialize, Default)]
+pub struct BoardQuery {
+    plan: Option<String>,
+    period: Option<String>,
+    ok: Option<String>,
+    who: Option<String>,
+}
+
+pub struct Row {
+    pub unit: String,
+    pub name: String,
+    pub status: String,
+    /// Badge class: g1 accepted, g2 submitted, g3 returned, g4 missing.
+    pub class: &'static str,
+    pub status_label: String,
+    pub late: bool,
+    pub missing: bool,
+    pub times: i64,
+    pub submitted: String,
+    pub decided: String,
+    pub reason: String,
+    pub can_submit: bool,
+    pub can_decide: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "submissions.html")]
+struct BoardTpl {
+    c: Chrome,
+    plans: Vec<Opt>,
+    periods: Vec<Opt>,
+    plan: String,
+    period: String,
+    heading: String,
+    deadline: String,
+    summary: String,
+    /// A refusal to show (a decision without a reason, a submission already made).
+    problem: Option<String>,
+    rows: Vec<Row>,
+}
+
+fn status_label(status: &str, missing: bool, lang: Lang) -> (&'static str, &'static str) {
+    match status {
+        "accepted" => ("g1", tr(lang, "已审核通过", "accepted")),
+        "submitted" => ("g2", tr(lang, "已报送，待审核", "submitted, awaiting review")),
+        "returned" => ("g3", tr(lang, "已退回，待修改", "returned for correction")),
+        _ if missing => ("g4", tr(lang, "逾期未报", "missing (deadline passed)")),
+        _ => ("", tr(lang, "未报送", "not submitted")),
+    }
+}
+
+async fn board_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &BoardQuery, problem: Option<String>) -> ApiResult<BoardTpl> {
+    authz::require(a, Perm::ReadSubmissions)?;
+    let plans = st.db.plans().await?;
+    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
+        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
+        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
+    };
+    // Units submit months.
+    let periods: Vec<_> = st.db.periods(&plan.key).await?.into_iter().filter(|p| Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)).collect();
+    // The default: the latest month with a deadline (the one being collected), else the
+    // latest open month, else the latest.
+    let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        None => {
+            let mut with_deadline = None;
+            for p in periods.iter().rev().filter(|p| p.status == "open") {
+                if !st.db.deadlines(&plan.key, &p.period).await?.is_empty() {
+                    with_deadline = Some(p.period.clone());
+                    break;
+                }
+            }
+            with_deadline
+                .or_else(|| periods.iter().rev().find(|p| p.status == "open").or(periods.last()).map(|p| p.period.clone()))
+                .ok_or_else(|| ApiError::not_found("本方案还没有开放任何期间", "no period of this plan has been opened"))?
+        }
+    };
+    let b: SubmissionBoard = api::submission_board(st, a, &plan.key, &period).await?;
+    let verify = authz::scope(a.user.role, Perm::Verify).is_some();
+    let submit_scope = authz::scope(a.user.role, Perm::Submit);
+    let open = periods.iter().any(|p| p.period == b.period && p.status == "open");
+    let rows = b
+        .items
+        .iter()
+        .map(|x| {
+            let (class, label) = status_label(&x.status, x.missing, lang);
+            let who_when = |ms: Option<i64>, by: &Option<String>| match (ms, by) {
+                (Some(ms), Some(by)) => format!("{} {by}", datetime(ms)),
+                _ => String::new(),
+            };
+            Row {
+                unit: x.unit.clone(),
+                name: x.name.clone(),
+                status: x.status.clone(),
+                class,
+                status_label: label.to_string(),
+                late: x.late,
+                missing: x.missing,
+                times: x.times,
+                submitted: who_when(x.submitted_ms, &x.submitted_by),
+                decided: who_when(x.decided_ms, &x.decided_by),
+                reason: x.reason.clone().unwrap_or_default(),
+                // The page offers submitting to a unit's own leader only (the API also lets
+                // the administrator submit for a unit, for paper submissions).
+                can_submit: open && matches!(x.status.as_str(), "not_submitted" | "returned") && submit_scope.is_some() && a.user.unit_key.as_deref() == Some(x.unit.as_str()),
+                can_decide: verify && x.status == "submitted",
+            }
+        })
+        .collect();
+    let deadline = match b.due_ms {
+        Some(d) => format!("{}{}", tr(lang, "报送截止：", "Deadline: "), datetime(d)),
+        None => tr(lang, "本期尚未设定报送截止时间。", "No deadline has been set for this period.").to_string(),
+    };
+    let summary = if lang == Lang::Zh {
+        format!(
+            "共 {} 个单位：已审核通过 {}，待审核 {}，已退回 {}，逾期未报 {}，迟报 {}{}",
+            b.units,
+            b.accepted,
+            b.submitted,
+            b.returned,
+            b.missing,
+            b.late,
+            b.on_time_rate.as_ref().map(|r| format!("；按时报送率 {r}")).unwrap_or_default()
+        )
+    } else {
+        format!(
+            "{} unit{}: {} accepted, {} awaiting review, {} returned, {} missing, {} late{}",
+            b.units,
+            if b.units == 1 { "" } else { "s" },
+            b.accepted,
+            b.submitted,
+            b.returned,
+            b.missing,
+            b.late,
+            b.on_time_rate.as_ref().map(|r| format!("; on-time rate {r}")).unwrap_or_default()
+        )
+    };
+    let mut c = Chrome::page(a, lang, uri, tr(lang, "数据报送", "Submissions"));
+    c.flash = flash(lang, q);
+    Ok(BoardTpl {
+        heading: format!("{} · {}", tr(lang, "数据报送", "Submissions"), period_label(&b.period, lang)),
+        plans: plans.iter().map(|p| Opt { value: p.key.clone(), label: super::paren(lang, &p.name, p.year), selected: p.key == plan.key }).collect(),
+        periods: periods
+            .iter()
+            .rev()
+            .map(|p| Opt {
+                value: p.period.clone(),
+                label: format!("{}{}", period_label(&p.period, lang), if p.status == "open" { "" } else { tr(lang, "（已关闭）", " (closed)") }),
+                selected: p.period == b.period,
+            })
+            .collect(),
+        plan: plan.key,
+        period: b.period,
+        deadline,
+        summary,
+        problem,
+        rows,
+        c,
+    })
+}
+
+fn flash(lang: Lang, q: &BoardQuery) -> Option<String> {
+    let who = q.who.as_deref().unwrap_or("");
+    let (zh, en) = match q.ok.as_deref()? {
+        "submitted" => (format!("已报送“{who}”的数据，等待审核；报送后数据已锁定。"), format!("{who}'s data submitted for review; it is now locked.")),
+        "accepted" => (format!("已审核通过“{who}”的报送。"), format!("{who}'s submission accepted.")),
+        "returned" => (format!("已将“{who}”的报送退回修改。"), format!("{who}'s submission returned for correction.")),
+        _ => return None,
+    };
+    Some(if lang == Lang::Zh { zh } else { en })
+}
+
+/// `GET /submissions`: the board.
+pub async fn board(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<BoardQuery>) -> ApiResult<Response> {
+    let t = board_tpl(&st, &a, lang, &uri, &q, None).await?;
+    Ok(render_status(StatusCode::OK, &t))
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    plan: String,
+    period: String,
+    unit: String,
+    #[serde(default)]
+    decision: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn back(f: &ActForm, ok: &str, who: &str) -> Response {
+    see_other(&format!("/submissions{}#main", query(&[("plan", &f.plan), ("period", &f.period), ("ok", ok), ("who", who)])))
+}
+
+/// A refusal shown on the board, with the status the API would give.
+async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &ActForm, e: StorageError) -> ApiResult<Response> {
+    let (status, msg) = match e {
+        StorageError::Refused { code, zh, en } => (if code == "reason_required" { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT }, if lang == Lang::Zh { zh } else { en }),
+        other => return Err(other.into()),
+    };
+    let q = BoardQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), ..BoardQuery::default() };
+    let t = board_tpl(st, a, lang, uri, &q, Some(msg)).await?;
+    Ok(render_status(status, &t))
+}
+
+async fn unit_in_reach(st: &AppState, a: &Auth, perm: Perm, unit: &str) -> ApiResult<yardstick_storage::registry::Unit> {
+    let scope = authz::require(a, perm)?;
+    let u = st.db.unit(unit).await?.ok_or_else(|| ApiError::not_found(format!("单位“{unit}”不存在"), format!("the unit '{unit}' does not exist")))?;
+    if !authz::reaches(a, scope, &u.key, u.category_key.as_deref(), None) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(u)
+}
+
+/// `POST /submissions/submit`: the unit leader approves and submits the unit's data.
+pub async fn submit(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
+    let u = unit_in_reach(&st, &a, Perm::Submit, &f.unit).await?;
+    match st.db.submit(&f.plan, &f.period, &u.key, &a.user.username, now_ms()).await {
+        Ok(_) => Ok(back(&f, "submitted", &u.name)),
+        Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
+    }
+}
+
+/// `POST /submissions/decide`: accept, or return with a reason.
+pub async fn decide(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
+    let u = unit_in_reach(&st, &a, Perm::Verify, &f.unit).await?;
+    let decision = match f.decision.as_deref() {
+        Some("accept") => Decision::Accept,
+        Some("return") => Decision::Return,
+        _ => return Err(ApiError::bad_request("bad_decision", "decision 应为 accept 或 return", "decision is accept or return")),
+    };
+    match st.db.decide_submission(&f.plan, &f.period, &u.key, decision, f.reason.as_deref(), &a.user.username, now_ms()).await {
+        Ok(s) => Ok(back(&f, if s.status == "accepted" { "accepted" } else { "returned" }, &u.name)),
+        Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
+    }
+}
