@@ -816,7 +816,7 @@ async fn get_values(State(st): State<AppState>, Caller(a): Caller, Params(p): Pa
 }
 
 /// The period must be open for data.
-async fn open_for_data(st: &AppState, plan: &str, period: &str) -> ApiResult<()> {
+pub(crate) async fn open_for_data(st: &AppState, plan: &str, period: &str) -> ApiResult<()> {
     let open = st.db.periods(plan).await?.into_iter().any(|p| p.period == period && p.status == "open");
     if !open {
         return Err(ApiError::new(StatusCode::CONFLICT, "period_not_open", format!("期间 {period} 未开放填报"), format!("the period {period} is not open for data")));
@@ -825,7 +825,7 @@ async fn open_for_data(st: &AppState, plan: &str, period: &str) -> ApiResult<()>
 }
 
 /// Checks values against the plan with the same loader the command line uses; problems name `values[i]`.
-async fn check_values(st: &AppState, plan: &str, period: Period, unit: &str, values: &[ValueItem], occurrence: Option<&OccurrenceBody>) -> ApiResult<()> {
+pub(crate) async fn check_values(st: &AppState, plan: &str, period: Period, unit: &str, values: &[ValueItem], occurrence: Option<&OccurrenceBody>) -> ApiResult<()> {
     let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
     let rows: Vec<yardstick_storage::values::ValueRow> = values
         .iter()

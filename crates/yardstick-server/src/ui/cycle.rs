@@ -257,3 +257,198 @@ pub async fn decide(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): 
         Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
     }
 }
+
+// ---------------------------------------------------------------------------
+// Data entry: a unit's values of a month, as its reporter fills them.
+
+#[derive(Deserialize, Default)]
+pub struct EntryQuery {
+    plan: Option<String>,
+    period: Option<String>,
+    unit: Option<String>,
+    ok: Option<String>,
+}
+
+pub struct EntryField {
+    /// The form field's name: `v.INDICATOR.FIELD`.
+    pub name: String,
+    pub id: String,
+    pub field: String,
+    pub value: String,
+    pub error: String,
+}
+
+pub struct EntryIndicator {
+    pub key: String,
+    pub name: String,
+    pub unit_of_measure: String,
+    /// A responsible department supplies it: shown, not filled by the unit.
+    pub source: String,
+    pub fields: Vec<EntryField>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "entry.html")]
+struct EntryTpl {
+    c: Chrome,
+    heading: String,
+    plan: String,
+    period: String,
+    unit: String,
+    status: String,
+    locked: bool,
+    can_write: bool,
+    problems: Vec<String>,
+    /// Some problem, global or next to a field: nothing was saved.
+    has_errors: bool,
+    indicators: Vec<EntryIndicator>,
+}
+
+/// The unit's fields of the month from the plan: indicators that apply to it, with their
+/// input fields (occurrence-type indicators are recorded by the office, not filled here).
+async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuery, typed: Option<&[(String, String)]>, problems: Vec<(Option<String>, String)>) -> ApiResult<EntryTpl> {
+    let unit_key = q.unit.clone().filter(|u| !u.is_empty()).or_else(|| a.user.unit_key.clone()).ok_or_else(|| ApiError::bad_request("unit_required", "请选择单位", "choose a unit"))?;
+    let u = unit_in_reach(st, a, Perm::ReadValues, &unit_key).await?;
+    let plans = st.db.plans().await?;
+    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
+        Some(k) => plans.iter().find(|p| p.key == k).cloned(),
+        None => plans.iter().max_by_key(|p| p.year).cloned(),
+    }
+    .ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?;
+    let period_text = match q.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        None => {
+            let months: Vec<_> = st.db.periods(&plan.key).await?.into_iter().filter(|p| p.status == "open" && Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)).collect();
+            let mut chosen = months.last().map(|p| p.period.clone());
+            for p in months.iter().rev() {
+                if !st.db.deadlines(&plan.key, &p.period).await?.is_empty() {
+                    chosen = Some(p.period.clone());
+                    break;
+                }
+            }
+            chosen.ok_or_else(|| ApiError::not_found("没有开放填报的月份", "no month is open for data"))?
+        }
+    };
+    let period = Period::parse(&period_text).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{period_text}”无效"), format!("the period '{period_text}' is not valid")))?;
+    let cached = st.models.get(&st.db, &plan.key).await.map_err(|e| match e {
+        crate::compute::ComputeError::Problems(p) => ApiError::invalid(p),
+        crate::compute::ComputeError::Storage(s) => s.into(),
+    })?;
+    let model = &cached.model;
+    let s = model.subjects.iter().position(|x| x.key == u.key).ok_or_else(|| ApiError::not_found("该单位不在本方案的考核对象中", "this unit is not appraised by the plan"))? as u32;
+    let stored: std::collections::HashMap<(String, String), String> =
+        st.db.values(&plan.key, &[period_text.clone()], Some(&u.key)).await?.into_iter().map(|v| ((v.indicator, v.field), v.value)).collect();
+    let typed: std::collections::HashMap<&str, &str> = typed.unwrap_or(&[]).iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let v = model.version_for(period);
+    let mut indicators = Vec::new();
+    for (i, ind) in model.versions[v as usize].indicators.iter().enumerate() {
+        if ind.method.is_event() || !model.applies(v, i as u32, s, period) {
+            continue;
+        }
+        let fields = ind
+            .method
+            .fields()
+            .into_iter()
+            .map(|f| {
+                let name = format!("v.{}.{f}", ind.key);
+                let value = typed.get(name.as_str()).map(|x| x.to_string()).or_else(|| stored.get(&(ind.key.clone(), f.clone())).cloned()).unwrap_or_default();
+                let error = problems.iter().filter(|(n, _)| n.as_deref() == Some(name.as_str())).map(|(_, m)| m.clone()).collect::<Vec<_>>().join("；");
+                EntryField { id: format!("f-{}-{f}", ind.key), name, field: field_label(&f, lang), value, error }
+            })
+            .collect();
+        indicators.push(EntryIndicator { key: ind.key.clone(), name: ind.name.clone(), unit_of_measure: ind.unit_of_measure.clone().unwrap_or_default(), source: ind.source.clone().unwrap_or_default(), fields });
+    }
+    let sub = st.db.submission(&plan.key, &period_text, &u.key).await?;
+    let locked = sub.as_ref().is_some_and(|x| x.status != "returned");
+    let (_, status) = status_label(sub.as_ref().map_or("not_submitted", |x| x.status.as_str()), false, lang);
+    let open = st.db.periods(&plan.key).await?.iter().any(|p| p.period == period_text && p.status == "open");
+    let can_write = open && !locked && authz::scope(a.user.role, Perm::WriteValues).is_some();
+    let mut c = Chrome::page(a, lang, uri, tr(lang, "数据填报", "Data entry"));
+    if q.ok.as_deref() == Some("saved") {
+        c.flash = Some(tr(lang, "已保存。报送前仍可修改；确认无误后请单位负责人审核报送。", "Saved. You can still change it; when it is right, the unit leader approves and submits it.").into());
+    }
+    Ok(EntryTpl {
+        heading: format!("{} · {} · {}", tr(lang, "数据填报", "Data entry"), u.name, period_label(&period_text, lang)),
+        plan: plan.key,
+        period: period_text,
+        unit: u.key,
+        status: status.to_string(),
+        locked,
+        can_write,
+        has_errors: !problems.is_empty(),
+        problems: problems.into_iter().filter(|(n, _)| n.is_none()).map(|(_, m)| m).collect(),
+        indicators,
+        c,
+    })
+}
+
+/// `GET /entry`: the unit's values of the month, to fill.
+pub async fn entry(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<EntryQuery>) -> ApiResult<Response> {
+    let t = entry_tpl(&st, &a, lang, &uri, &q, None, Vec::new()).await?;
+    Ok(render_status(StatusCode::OK, &t))
+}
+
+/// `POST /entry`: saves the filled fields, all or nothing; problems are shown next to their fields.
+pub async fn save_entry(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(form): Form<Vec<(String, String)>>) -> ApiResult<Response> {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let q = EntryQuery { plan: get("plan"), period: get("period"), unit: get("unit"), ok: None };
+    let (plan, period_text, unit) = (q.plan.clone().unwrap_or_default(), q.period.clone().unwrap_or_default(), q.unit.clone().unwrap_or_default());
+    let u = unit_in_reach(&st, &a, Perm::WriteValues, &unit).await?;
+    let period = Period::parse(&period_text).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{period_text}”无效"), format!("the period '{period_text}' is not valid")))?;
+    // `v.INDICATOR.FIELD` = value; empty fields are left as they are.
+    let mut names = Vec::new();
+    let mut items = Vec::new();
+    for (k, v) in &form {
+        let Some(rest) = k.strip_prefix("v.") else { continue };
+        let Some((indicator, field)) = rest.split_once('.') else { continue };
+        if v.trim().is_empty() {
+            continue;
+        }
+        names.push(k.clone());
+        items.push(api::ValueItem { indicator: indicator.to_string(), field: field.to_string(), value: v.trim().to_string() });
+    }
+    let fail = |problems: Vec<(Option<String>, String)>, status: StatusCode| {
+        let (st, a, uri, q, form) = (&st, &a, &uri, &q, &form);
+        async move {
+            let t = entry_tpl(st, a, lang, uri, q, Some(form), problems).await?;
+            Ok::<Response, ApiError>(render_status(status, &t))
+        }
+    };
+    if items.is_empty() {
+        return fail(vec![(None, tr(lang, "没有填写任何数值。", "Nothing was filled in.").into())], StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    api::open_for_data(&st, &plan, &period_text).await?;
+    if let Err(e) = api::check_values(&st, &plan, period, &u.key, &items, None).await {
+        // Problems name `values[i]`: put each next to its field.
+        let problems = e
+            .problems
+            .iter()
+            .map(|p| {
+                let at = p.place.field.as_deref().and_then(|f| f.strip_prefix("values[")).and_then(|f| f.strip_suffix(']')).and_then(|i| i.parse::<usize>().ok()).and_then(|i| names.get(i).cloned());
+                (at, p.msg.get(lang).to_string())
+            })
+            .collect();
+        return fail(problems, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let inputs: Vec<yardstick_storage::values::ValueInput> = items.into_iter().map(|v| yardstick_storage::values::ValueInput { indicator: v.indicator, field: v.field, value: v.value }).collect();
+    match st.db.put_values(&plan, &period_text, &u.key, &inputs, &a.user.username, now_ms()).await {
+        Ok(_) => Ok(see_other(&format!("/entry{}#main", query(&[("plan", &plan), ("period", &period_text), ("unit", &u.key), ("ok", "saved")])))),
+        Err(StorageError::Refused { zh, en, .. }) => fail(vec![(None, if lang == Lang::Zh { zh } else { en })], StatusCode::CONFLICT).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A data field as people call it; formula inputs keep their own names.
+fn field_label(f: &str, lang: Lang) -> String {
+    let zh = match f {
+        "actual" => "实际完成",
+        "target" => "目标",
+        "growth" => "增幅",
+        "target_growth" => "目标增幅",
+        "value" => "数值",
+        "level" => "评定等级",
+        "grade" => "等次",
+        other => return other.to_string(),
+    };
+    if lang == Lang::Zh { zh.to_string() } else { f.replace('_', " ") }
+}

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/categories/{key}", post(admin::rename_category))
         .route("/audit", get(admin::audit_page))
         .route("/submissions", get(cycle::board))
+        .route("/entry", get(cycle::entry).post(cycle::save_entry))
         .route("/submissions/submit", post(cycle::submit))
         .route("/submissions/decide", post(cycle::decide))
         .merge(assets::router())
@@ -270,6 +271,7 @@ impl Chrome {
             let can = |p: Perm| authz::scope(a.user.role, p).is_some();
             add("/", "总览", "Dashboard", true);
             add("/results", "考核结果", "Results", can(Perm::ReadPublished));
+            add("/entry", "数据填报", "Data entry", a.user.unit_key.is_some() && can(Perm::WriteValues));
             add("/submissions", "数据报送", "Submissions", can(Perm::ReadSubmissions));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);

@@ -271,6 +271,29 @@ async function main() {
     ok((await page.$$("#submissions-table tbody tr")).length === 1, "a unit leader sees only its own unit's submission");
     await shot(page, "13-submissions-leader-zh", false);
 
+    // The reporter fills December: a wrong figure is refused next to its field, nothing
+    // is saved; a right one is saved.
+    await signOut(page);
+    await signIn(page, "reporter");
+    await page.goto(BASE + "/entry?period=2026-12");
+    ok((await page.textContent("h1")).includes("数据填报") && (await page.$$("#entry-table input")).length > 20, "the reporter's data entry lists the unit's fields of the month");
+    const field = page.locator("#entry-table input").first();
+    const fieldId = await field.getAttribute("id");
+    const kept = await page.inputValue("#entry-table input >> nth=1");
+    await field.fill("abc");
+    await page.fill("#entry-table input >> nth=1", "77.7");
+    r = (await Promise.all([page.waitForNavigation(), page.click("form[action='/entry'] button[type=submit]")]))[0];
+    ok(r.status() === 422 && (await page.textContent("#" + fieldId + "-err")).includes("不是数字"), "a wrong figure is refused next to its field (422)", r.status());
+    ok((await page.inputValue("#" + fieldId)) === "abc" && (await page.inputValue("#entry-table input >> nth=1")) === "77.7", "what was typed is kept");
+    await shot(page, "14-entry-error-zh", false);
+    await page.goto(BASE + "/entry?period=2026-12");
+    ok((await page.inputValue("#entry-table input >> nth=1")) === kept, "nothing of the refused form was saved");
+    await page.fill("#" + fieldId, "123.45");
+    await Promise.all([page.waitForNavigation(), page.click("form[action='/entry'] button[type=submit]")]);
+    ok((await page.textContent(".flash")).includes("已保存") && (await page.inputValue("#" + fieldId)) === "123.45", "a right figure is saved and shown");
+    await page.goto(BASE + "/entry?period=2026-10");
+    ok((await page.$$("#entry-table input:not([disabled])")).length === 0 && (await page.textContent("body")).includes("已锁定"), "an accepted month is shown locked");
+
     // ---- A phone-sized screen (375 × 812), as leaders use it.
     await page.goto(BASE + "/");
     await signOut(page);
