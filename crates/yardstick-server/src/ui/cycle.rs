@@ -452,3 +452,68 @@ fn field_label(f: &str, lang: Lang) -> String {
     };
     if lang == Lang::Zh { zh.to_string() } else { f.replace('_', " ") }
 }
+
+// ---------------------------------------------------------------------------
+// The reminder on the dashboard.
+
+pub struct Reminder {
+    pub text: String,
+    pub href: String,
+    pub link: String,
+    /// Within three days of the deadline, or past it.
+    pub urgent: bool,
+}
+
+/// What the caller has to do about the month being collected (the latest open month with a
+/// deadline): a unit's users, their unit's submission; the office and departments, the
+/// units not submitted and the submissions awaiting review. `None` when nothing is due.
+pub async fn reminder(st: &AppState, a: &Auth, plan: &str, lang: Lang) -> ApiResult<Option<Reminder>> {
+    if authz::scope(a.user.role, Perm::ReadSubmissions).is_none() {
+        return Ok(None);
+    }
+    let mut due = None;
+    for p in st.db.periods(plan).await?.iter().rev().filter(|p| p.status == "open" && Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)) {
+        if let Some(d) = st.db.deadlines(plan, &p.period).await?.into_iter().find(|d| d.source.is_empty()) {
+            due = Some((p.period.clone(), d.due_ms));
+            break;
+        }
+    }
+    let Some((period, due_ms)) = due else { return Ok(None) };
+    const DAY: i64 = 86_400_000;
+    let left = due_ms - now_ms();
+    let when = if left >= 0 {
+        let days = (left + DAY - 1) / DAY;
+        if lang == Lang::Zh { format!("截止 {}（还有 {days} 天）", datetime(due_ms)) } else { format!("due {} ({days} day{} left)", datetime(due_ms), if days == 1 { "" } else { "s" }) }
+    } else {
+        let days = (-left + DAY - 1) / DAY;
+        if lang == Lang::Zh { format!("已于 {} 截止（逾期 {days} 天）", datetime(due_ms)) } else { format!("was due {} ({days} day{} ago)", datetime(due_ms), if days == 1 { "" } else { "s" }) }
+    };
+    let label = period_label(&period, lang);
+    let urgent = left < 3 * DAY;
+    let b = api::submission_board(st, a, plan, &period).await?;
+    if let Some(unit) = &a.user.unit_key {
+        let Some(mine) = b.items.iter().find(|x| &x.unit == unit) else { return Ok(None) };
+        if matches!(mine.status.as_str(), "submitted" | "accepted") {
+            return Ok(None);
+        }
+        let returned = mine.status == "returned";
+        let text = match (lang, returned) {
+            (Lang::Zh, false) => format!("{label}数据报送{when}，本单位尚未报送。"),
+            (Lang::Zh, true) => format!("{label}数据已被退回：{}。请修改后重新报送（{when}）。", mine.reason.as_deref().unwrap_or("")),
+            (_, false) => format!("{label} data {when}; your unit has not submitted it."),
+            (_, true) => format!("{label} data was returned: {}. Correct it and submit again ({when}).", mine.reason.as_deref().unwrap_or("")),
+        };
+        let href = format!("/entry{}", query(&[("plan", plan), ("period", &period)]));
+        return Ok(Some(Reminder { text, href, link: tr(lang, "去填报", "Fill it in").into(), urgent: urgent || returned }));
+    }
+    let not_in = b.items.iter().filter(|x| matches!(x.status.as_str(), "not_submitted" | "returned")).count();
+    if not_in == 0 && b.submitted == 0 {
+        return Ok(None);
+    }
+    let text = if lang == Lang::Zh {
+        format!("{label}数据报送{when}：{not_in} 个单位尚未报送或被退回待改，{} 份报送待审核。", b.submitted)
+    } else {
+        format!("{label} data {when}: {not_in} unit(s) not yet submitted or returned for correction, {} submission(s) awaiting review.", b.submitted)
+    };
+    Ok(Some(Reminder { text, href: format!("/submissions{}", query(&[("plan", plan), ("period", &period)])), link: tr(lang, "查看报送情况", "See the submissions").into(), urgent }))
+}

@@ -401,6 +401,8 @@ struct DashTpl {
     more_note: String,
     status: Vec<StatusRow>,
     pending: Vec<StatusRow>,
+    /// What is due in the month being collected.
+    reminder: Option<super::cycle::Reminder>,
 }
 
 #[derive(Deserialize)]
@@ -431,13 +433,14 @@ const MAX_BOARDS: usize = 8;
 /// where each period stands.
 pub async fn dashboard(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<DashQuery>) -> ApiResult<Response> {
     let mut c = Chrome::page(&a, lang, &uri, tr(lang, "总览", "Dashboard"));
-    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), heading_period: String::new(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], more: vec![], more_note: String::new(), status: vec![], pending: vec![] };
+    let mut t = DashTpl { c: Chrome::new(None, lang, "/", "/", ""), plans: vec![], periods: vec![], heading: c.title.clone(), heading_period: String::new(), meta: String::new(), empty: None, preview_href: None, own: None, boards: vec![], more: vec![], more_note: String::new(), status: vec![], pending: vec![], reminder: None };
     let Some(ctx) = plan_ctx(&st, &a, q.plan.as_deref()).await? else {
         t.empty = Some(tr(lang, "还没有考核方案。考评办管理员建立方案并发布结果后，这里会显示各类别的排名和走势。", "There is no appraisal plan yet. Once the office sets one up and publishes results, each category's ranking and trend appear here.").into());
         t.c = c;
         return Ok(render(&t));
     };
     t.plans = plan_opts(&ctx, lang);
+    t.reminder = super::cycle::reminder(&st, &a, &ctx.plan.key, lang).await?;
     // A period this plan does not have (the plan was just switched): its default instead.
     let asked = q.period.as_deref().and_then(Period::parse).map(|p| p.to_string());
     let chosen = asked.as_deref().and_then(|p| ctx.find(p)).or_else(|| ctx.default_period());

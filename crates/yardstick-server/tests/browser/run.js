@@ -112,6 +112,8 @@ async function main() {
     ok(pendingNote.includes("已计算、尚未发布") && pendingNote.includes("2026年12月"), "the office sees that December is computed but not published", pendingNote);
     ok(await page.isVisible(".notice.warn a[href*='period=2026-12'][href*='preview=1']"), "with a link to its preview");
     ok(await page.isVisible("text=各期状态（考评办可见）"), "the office sees each period's status");
+    const remind = await page.textContent(".reminder");
+    ok(remind.includes("2026年11月数据报送截止") && remind.includes("个单位尚未报送") && remind.includes("份报送待审核"), "the office's dashboard says what is due this month", remind);
     await shot(page, "01-dashboard-admin-zh");
     const adminLinks = await page.$$eval("section.board details table a", (as) => as.map((a) => a.getAttribute("href")));
     ok(adminLinks.length >= 80, "the board tables link every unit's explanation", adminLinks.length);
@@ -221,6 +223,7 @@ async function main() {
     ok(!body.includes("预览") && !body.includes("2026年12月") && !body.includes("各期状态"), "nothing unpublished is shown to a unit");
     const periodsOffered = await page.$$eval("select[name=period] option", (os) => os.map((o) => o.textContent));
     ok(!periodsOffered.some((p) => p.includes("12月") || p.includes("未发布")), "the period list holds published periods only", periodsOffered);
+    ok((await page.$$(".reminder")).length === 0, "a unit whose month is accepted gets no reminder");
     await shot(page, "07-dashboard-reporter-zh");
     const ownHref = await page.getAttribute(".own-summary a.btn", "href");
     const rLinks = await page.$$eval("section.board details table a", (as) => as.map((a) => a.getAttribute("href")));
