@@ -57,6 +57,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_submissions))
         .routes(routes!(submit))
         .routes(routes!(decide))
+        .routes(routes!(list_spot_checks, draw_spot_check))
+        .routes(routes!(record_finding))
 }
 
 // ---------------------------------------------------------------------------
@@ -1321,4 +1323,123 @@ async fn decide(State(st): State<AppState>, Caller(a): Caller, Params(p): Params
         other => other.into(),
     })?;
     Ok(Json(submission_out(&u, Some(s), false)))
+}
+
+// ---------------------------------------------------------------------------
+// Spot checks (M8).
+
+/// The draw: the population ordered by SHA-256 of `seed:unit` (lowercase hex, ties by unit
+/// key), the first `size` taken. Pure, so anyone with the seed and the population repeats it.
+pub fn draw(seed: &str, population: &[String], size: usize) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut keyed: Vec<(String, &String)> = population.iter().map(|u| (Sha256::digest(format!("{seed}:{u}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect(), u)).collect();
+    keyed.sort();
+    keyed.into_iter().take(size).map(|(_, u)| u.clone()).collect()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DrawBody {
+    /// How many submissions to draw (at least 1; at most the population).
+    size: u32,
+    /// The seed; absent: a random one is chosen and recorded.
+    #[serde(default)]
+    seed: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SpotCheckOut {
+    id: i64,
+    seed: String,
+    size: i64,
+    /// Submitted or accepted submissions of the period at the draw.
+    population: i64,
+    /// Drawn units in draw order.
+    units: Vec<String>,
+    drawn_ms: i64,
+    drawn_by: String,
+    /// How to repeat the draw.
+    method: String,
+    #[schema(value_type = Vec<Object>)]
+    findings: Vec<yardstick_storage::cycle::Finding>,
+}
+
+const DRAW_METHOD: &str = "order the submitted and accepted units by SHA-256(seed + \":\" + unit key) as lowercase hex, take the first `size`";
+
+impl From<yardstick_storage::cycle::SpotCheck> for SpotCheckOut {
+    fn from(c: yardstick_storage::cycle::SpotCheck) -> Self {
+        SpotCheckOut { id: c.id, seed: c.seed, size: c.size, population: c.population, units: c.units, drawn_ms: c.drawn_ms, drawn_by: c.drawn_by, method: DRAW_METHOD.into(), findings: c.findings }
+    }
+}
+
+/// The period's spot checks with their findings (the office and auditors).
+#[utoipa::path(get, path = "/plans/{plan}/periods/{period}/spot-checks", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path)), responses((status = 200, body = Vec<SpotCheckOut>), (status = 403)))]
+async fn list_spot_checks(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>) -> ApiResult<Json<Vec<SpotCheckOut>>> {
+    authz::require(&a, Perm::ReadPreview)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    Ok(Json(st.db.spot_checks(&p.plan, &period).await?.into_iter().map(SpotCheckOut::from).collect()))
+}
+
+/// Draws submissions for on-site verification, reproducibly: the seed is recorded with the
+/// draw, and the method is stated.
+#[utoipa::path(post, path = "/plans/{plan}/periods/{period}/spot-checks", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path)), request_body = DrawBody,
+    responses((status = 201, body = SpotCheckOut), (status = 403), (status = 404), (status = 422)))]
+async fn draw_spot_check(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<DrawBody>) -> ApiResult<(StatusCode, Json<SpotCheckOut>)> {
+    authz::require(&a, Perm::SpotCheck)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    if !st.db.periods(&p.plan).await?.iter().any(|x| x.period == period) {
+        return Err(ApiError::not_found(format!("期间 {period} 尚未开放"), format!("the period {period} has not been opened")));
+    }
+    let mut population: Vec<String> = st.db.submissions(&p.plan, &period).await?.into_iter().filter(|s| s.status != "returned").map(|s| s.unit_key).collect();
+    population.sort();
+    let size = b.size as usize;
+    if size == 0 || size > population.len() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_size", format!("抽查数量应为 1–{}（本期已报送的单位数）", population.len()), format!("size is 1–{} (the submissions of the period)", population.len())));
+    }
+    let seed = match b.seed.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() && s.chars().count() <= 200 => s.to_string(),
+        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
+        None => auth::random_token()[..16].to_string(),
+    };
+    let units = draw(&seed, &population, size);
+    let now = now_ms();
+    let id = st.db.save_spot_check(&p.plan, &period, &seed, size as i64, population.len() as i64, &units, &a.user.username, now).await?;
+    let c = yardstick_storage::cycle::SpotCheck { id, seed, size: size as i64, population: population.len() as i64, units, drawn_ms: now, drawn_by: a.user.username.clone(), findings: vec![] };
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+#[derive(Deserialize)]
+struct FindingPath {
+    plan: String,
+    period: String,
+    id: i64,
+    unit: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct FindingBody {
+    /// What the on-site verification found.
+    finding: String,
+    /// Whether a figure was found falsified (弄虚作假).
+    falsified: bool,
+}
+
+/// Records the on-site finding of a drawn unit (once).
+#[utoipa::path(put, path = "/plans/{plan}/periods/{period}/spot-checks/{id}/findings/{unit}", tag = "cycle",
+    params(("plan" = String, Path), ("period" = String, Path), ("id" = i64, Path), ("unit" = String, Path)), request_body = FindingBody,
+    responses((status = 200, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn record_finding(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<FindingPath>, Body(b): Body<FindingBody>) -> ApiResult<Json<yardstick_storage::cycle::Finding>> {
+    authz::require(&a, Perm::SpotCheck)?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?.to_string();
+    let finding = b.finding.trim();
+    if finding.is_empty() || finding.chars().count() > 2000 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_finding", "核查结果应为 1–2000 字", "the finding is 1–2000 characters"));
+    }
+    Ok(Json(st.db.record_finding(&p.plan, &period, p.id, &p.unit, finding, b.falsified, &a.user.username, now_ms()).await?))
 }

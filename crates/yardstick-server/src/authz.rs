@@ -42,6 +42,8 @@ pub enum Perm {
     Submit,
     /// Accept or return a submission (the office, a responsible department).
     Verify,
+    /// Draw submissions for on-site verification and record the findings (the office).
+    SpotCheck,
 }
 
 /// Over what a held permission reaches.

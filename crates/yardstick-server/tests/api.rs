@@ -29,6 +29,7 @@ on_both_backends!(
     the_auditor_reads_but_never_writes,
     fuzz_never_answers_5xx,
     submissions_lock_values_and_count_lateness,
+    spot_checks_are_reproducible,
 );
 
 const V1: &str = "/api/v1";
@@ -850,6 +851,8 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::PUT, "/plans/{plan}/periods/{period}/deadlines", format!("{p}/periods/{MARCH}/deadlines"), Some(json!({ "due_ms": 1_775_000_000_000_i64 }))),
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission", format!("{p}/periods/{MARCH}/units/A1/submission"), None),
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission/decision", format!("{p}/periods/{APRIL}/units/A2/submission/decision"), Some(json!({ "decision": "accept" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/spot-checks", format!("{p}/periods/{APRIL}/spot-checks"), Some(json!({ "size": 1 }))),
+        (Method::PUT, "/plans/{plan}/periods/{period}/spot-checks/{id}/findings/{unit}", format!("{p}/periods/{APRIL}/spot-checks/1/findings/A2"), Some(json!({ "finding": "x", "falsified": false }))),
     ];
     let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
     for (m, path) in common::openapi_operations(&w.app).await {
@@ -1137,4 +1140,66 @@ async fn submissions_lock_values_and_count_lateness(db: Db) {
     let ret = rows.iter().find(|r| r["action"] == "return").unwrap();
     assert_eq!((ret["actor"].as_str(), ret["before"]["status"].as_str(), ret["after"]["status"].as_str()), (Some("dept"), Some("submitted"), Some("returned")));
     assert!(rows.iter().any(|r| r["entity"] == "deadline" && r["action"] == "set"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Spot checks (M8): a reproducible draw with its seed, findings once per drawn unit.
+
+async fn spot_checks_are_reproducible(db: Db) {
+    use sha2::{Digest, Sha256};
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let staff = w.sign_in("staff").await;
+    let leader = w.sign_in("leader").await;
+    let auditor = w.sign_in("auditor").await;
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    // April's population: A2 and B1 submitted in the seed; A1 submits now, A3 is returned.
+    for (unit, who) in [("A1", &leader)] {
+        w.send(Method::POST, &api(&format!("{p}/units/{unit}/submission")), who, None).await.ok();
+    }
+    w.db.submit(PLAN, APRIL, "A3", "seed", 1).await.unwrap();
+    w.send(Method::POST, &api(&format!("{p}/units/A3/submission/decision")), &staff, Some(json!({ "decision": "return", "reason": "缺少佐证材料" }))).await.ok();
+    let draw_uri = api(&format!("{p}/spot-checks"));
+    let draw = |seed: &str, size: u32| w.send(Method::POST, &draw_uri, &staff, Some(json!({ "size": size, "seed": seed })));
+    let a = draw("2026年4月第1次抽查", 2).await;
+    a.expect(201, None);
+    let a = a.json();
+    let b = draw("2026年4月第1次抽查", 2).await.json();
+    assert_eq!(a["units"], b["units"], "the same seed draws the same units");
+    assert_eq!(a["population"].as_i64(), Some(3), "submitted and accepted only: A1, A2, B1 (A3 was returned)");
+    // Anyone can repeat it from the seed and the stated method.
+    let mut order: Vec<(String, &str)> = ["A1", "A2", "B1"].iter().map(|u| (Sha256::digest(format!("2026年4月第1次抽查:{u}").as_bytes()).iter().map(|x| format!("{x:02x}")).collect(), *u)).collect();
+    order.sort();
+    let expected: Vec<&str> = order.iter().take(2).map(|(_, u)| *u).collect();
+    let got: Vec<&str> = a["units"].as_array().unwrap().iter().filter_map(|u| u.as_str()).collect();
+    assert_eq!(got, expected);
+    assert!(a["method"].as_str().unwrap().contains("SHA-256"));
+    // A random seed is chosen and recorded when none is given.
+    let r = w.send(Method::POST, &api(&format!("{p}/spot-checks")), &admin, Some(json!({ "size": 1 }))).await.json();
+    assert_eq!(r["seed"].as_str().map(str::len), Some(16), "{r}");
+    draw("x", 0).await.expect(422, Some("bad_size"));
+    draw("x", 4).await.expect(422, Some("bad_size"));
+    draw("", 1).await.expect(422, Some("bad_seed"));
+    w.send(Method::POST, &api(&format!("{p}/spot-checks")), &leader, Some(json!({ "size": 1 }))).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/2026-09/spot-checks")), &staff, Some(json!({ "size": 1 }))).await.expect(404, Some("not_found"));
+
+    // Findings: once per drawn unit; an undrawn unit is refused.
+    let id = a["id"].as_i64().unwrap();
+    let undrawn = ["A1", "A2", "B1"].into_iter().find(|u| !expected.contains(u)).unwrap();
+    let finding = |unit: &str| api(&format!("{p}/spot-checks/{id}/findings/{unit}"));
+    let f = w.send(Method::PUT, &finding(expected[0]), &staff, Some(json!({ "finding": "统计台账与报送的固定资产投资额不符，虚报 1,200 万元", "falsified": true }))).await.ok();
+    assert_eq!(f["falsified"], true);
+    w.send(Method::PUT, &finding(expected[0]), &staff, Some(json!({ "finding": "again", "falsified": false }))).await.expect(409, Some("finding_recorded"));
+    w.send(Method::PUT, &finding(undrawn), &staff, Some(json!({ "finding": "x", "falsified": false }))).await.expect(409, Some("not_drawn"));
+    w.send(Method::PUT, &finding(expected[1]), &staff, Some(json!({ "finding": "  ", "falsified": false }))).await.expect(422, Some("bad_finding"));
+    w.send(Method::PUT, &api(&format!("{p}/spot-checks/999/findings/A2")), &staff, Some(json!({ "finding": "x", "falsified": false }))).await.expect(404, Some("not_found"));
+
+    // The office and auditors read the checks with their findings; units do not.
+    let list = w.get(&api(&format!("{p}/spot-checks")), &auditor).await.ok();
+    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    assert_eq!(list[0]["findings"][0]["unit_key"].as_str(), Some(expected[0]));
+    w.get(&api(&format!("{p}/spot-checks")), &leader).await.expect(403, Some("forbidden"));
+    let rows = audit(&w, &admin).await;
+    assert_eq!(rows.iter().filter(|r| r["entity"] == "spot_check" && r["action"] == "draw").count(), 3);
+    assert!(rows.iter().any(|r| r["entity"] == "spot_finding" && r["after"]["falsified"] == true));
 }

@@ -92,6 +92,8 @@ struct Ids {
     march_correction: i64,
     /// A user to change (the reporter of B1).
     other_user: i64,
+    /// A spot check of April that drew A2 and B1.
+    spot_check: i64,
 }
 
 /// The table. Columns:  anon admin staff reporter unit_leader department expert surveyor viewer auditor.
@@ -153,6 +155,8 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
         row(M::GET, "/plans/{plan}/periods/{period}/submissions", "", format!("{p}/periods/{APRIL}/submissions"), None,
                                                                                          "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/spot-checks", "", format!("{p}/periods/{APRIL}/spot-checks"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -174,6 +178,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission/decision", "accept B1's April", format!("{p}/periods/{APRIL}/units/B1/submission/decision"),
             Some(json!({ "decision": "accept" })),
                                                                                          "401  ok  ok 403 403  ok 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/spot-checks", "draw one of April's two", format!("{p}/periods/{APRIL}/spot-checks"), Some(json!({ "size": 1, "seed": "matrix-2" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::PUT, "/plans/{plan}/periods/{period}/spot-checks/{id}/findings/{unit}", "drawn unit A2", format!("{p}/periods/{APRIL}/spot-checks/{}/findings/A2", ids.spot_check),
+            Some(json!({ "finding": "矩阵测试：台账与报送数据一致", "falsified": false })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/occurrences"),
             Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "矩阵测试：一般生产安全事故" })),
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
@@ -233,7 +242,9 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     let Some(db) = fresh_db(backend).await else { return Vec::new() };
     let w = seed(db.clone()).await;
     let correction = yardstick_server::compute::compute_period(&w.db, PLAN, MARCH, "seed", yardstick_server::auth::now_ms()).await.expect("a second computation of 2026-03");
-    let ids = Ids { march_correction: correction.set_id, other_user: w.user_id(REPORTER_B).await };
+    let drawn = ["A2".to_string(), "B1".to_string()];
+    let spot_check = w.db.save_spot_check(PLAN, APRIL, "matrix", 2, 2, &drawn, "seed", yardstick_server::auth::now_ms()).await.expect("a spot check");
+    let ids = Ids { march_correction: correction.set_id, other_user: w.user_id(REPORTER_B).await, spot_check };
     let rows = table(&ids);
     let role = caller_role(caller);
     let (session, token) = match role {
@@ -282,7 +293,7 @@ async fn matrix(backend: Backend) {
     let w: World = seed(db).await;
     let ops = openapi_operations(&w.app).await;
     assert!(ops.len() > 20, "the OpenAPI document lists the API's operations: {ops:?}");
-    let rows = table(&Ids { march_correction: 0, other_user: 0 });
+    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0 });
     let missing = coverage(&ops, &rows);
     assert!(missing.is_empty(), "the matrix and the OpenAPI document disagree:\n  {}", missing.join("\n  "));
     common::close(&w.db).await;
@@ -319,7 +330,7 @@ async fn authorization_matrix_on_postgres() {
 /// except to sign in, and the auditor never allowed a write other than its own session and tokens.
 #[test]
 fn the_table_is_consistent() {
-    let rows = table(&Ids { march_correction: 1, other_user: 1 });
+    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1 });
     for r in &rows {
         if r.template != "/session" || r.method != Method::POST {
             assert_eq!(r.expect[0], Exp::Unauth, "{} {}: anonymous callers are refused", r.method, r.template);

@@ -149,3 +149,83 @@ pub fn status_zh(status: &str) -> &'static str {
         _ => "未报送",
     }
 }
+
+/// A spot check's draw with its findings so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpotCheck {
+    pub id: i64,
+    pub seed: String,
+    pub size: i64,
+    pub population: i64,
+    /// The drawn units, in draw order.
+    pub units: Vec<String>,
+    pub drawn_ms: i64,
+    pub drawn_by: String,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Finding {
+    pub unit_key: String,
+    pub finding: String,
+    pub falsified: bool,
+    pub recorded_ms: i64,
+    pub recorded_by: String,
+}
+
+impl Db {
+    /// Records a draw (never changed afterwards) and returns its id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_spot_check(&self, plan_key: &str, period: &str, seed: &str, size: i64, population: i64, units: &[String], actor: &str, at_ms: i64) -> Result<i64> {
+        let units_json = serde_json::to_string(units).expect("strings serialise");
+        let id = write_tx!(self, tx => {
+            let id: i64 = sqlx::query_scalar("INSERT INTO spot_checks (plan_key, period, seed, size, population, units_json, drawn_ms, drawn_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                .bind(plan_key).bind(period).bind(seed).bind(size).bind(population).bind(&units_json).bind(at_ms).bind(actor)
+                .fetch_one(&mut *tx).await.map_err(|e| classify(e, || format!("period '{period}' of plan '{plan_key}'")))?;
+            tx.audit(&NewAudit::new(at_ms, actor, "draw", "spot_check", format!("{plan_key}/{period}/{id}"))
+                .after(serde_json::json!({ "seed": seed, "size": size, "population": population, "units": units }))).await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// The spot checks of a period, oldest first, with their findings.
+    pub async fn spot_checks(&self, plan_key: &str, period: &str) -> Result<Vec<SpotCheck>> {
+        type Row = (i64, String, i64, i64, String, i64, String);
+        let rows: Vec<Row> = on_db!(self, p => sqlx::query_as("SELECT id, seed, size, population, units_json, drawn_ms, drawn_by FROM spot_checks WHERE plan_key = $1 AND period = $2 ORDER BY id")
+            .bind(plan_key).bind(period).fetch_all(p).await?);
+        let mut out = Vec::new();
+        for (id, seed, size, population, units_json, drawn_ms, drawn_by) in rows {
+            let findings: Vec<Finding> = on_db!(self, p => sqlx::query_as("SELECT unit_key, finding, falsified <> 0 AS falsified, recorded_ms, recorded_by FROM spot_findings WHERE check_id = $1 ORDER BY unit_key")
+                .bind(id).fetch_all(p).await?);
+            let units = serde_json::from_str(&units_json).map_err(|e| StorageError::Corrupt(format!("spot check {id}: {e}")))?;
+            out.push(SpotCheck { id, seed, size, population, units, drawn_ms, drawn_by, findings });
+        }
+        Ok(out)
+    }
+
+    /// Records the finding of a drawn unit (once; a second finding is refused).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_finding(&self, plan_key: &str, period: &str, check_id: i64, unit: &str, finding: &str, falsified: bool, actor: &str, at_ms: i64) -> Result<Finding> {
+        let f = Finding { unit_key: unit.into(), finding: finding.into(), falsified, recorded_ms: at_ms, recorded_by: actor.into() };
+        write_tx!(self, tx => {
+            let units: Option<String> = sqlx::query_scalar("SELECT units_json FROM spot_checks WHERE id = $1 AND plan_key = $2 AND period = $3")
+                .bind(check_id).bind(plan_key).bind(period).fetch_optional(&mut *tx).await?;
+            let units: Vec<String> = match units {
+                Some(j) => serde_json::from_str(&j).map_err(|e| StorageError::Corrupt(format!("spot check {check_id}: {e}")))?,
+                None => return Err(StorageError::NotFound(format!("spot check {check_id} of {period}"))),
+            };
+            if !units.iter().any(|u| u == unit) {
+                return Err(refused("not_drawn", format!("{unit} 不在第 {check_id} 次抽查的样本中"), format!("{unit} was not drawn in spot check {check_id}")));
+            }
+            sqlx::query("INSERT INTO spot_findings (check_id, unit_key, finding, falsified, recorded_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(check_id).bind(unit).bind(finding).bind(i64::from(falsified)).bind(at_ms).bind(actor)
+                .execute(&mut *tx).await.map_err(|e| match classify(e, || format!("the finding of {unit} in spot check {check_id}")) {
+                    StorageError::Conflict(_) => refused("finding_recorded", format!("{unit} 的核查结果已记录"), format!("the finding of {unit} is already recorded")),
+                    other => other,
+                })?;
+            tx.audit(&NewAudit::new(at_ms, actor, "record", "spot_finding", format!("{plan_key}/{period}/{check_id}/{unit}")).after(&f)).await?;
+        });
+        Ok(f)
+    }
+}
