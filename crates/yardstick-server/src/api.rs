@@ -437,7 +437,7 @@ async fn own_category(st: &AppState, a: &auth::Auth) -> ApiResult<Option<String>
 }
 
 /// A unit the caller may reach with `perm`, or 403/404.
-async fn reach_unit(st: &AppState, a: &auth::Auth, perm: Perm, unit: &str) -> ApiResult<Unit> {
+pub(crate) async fn reach_unit(st: &AppState, a: &auth::Auth, perm: Perm, unit: &str) -> ApiResult<Unit> {
     let scope = authz::require(a, perm)?;
     let u = st.db.unit(unit).await?.ok_or_else(|| ApiError::not_found(format!("单位“{unit}”不存在"), format!("the unit '{unit}' does not exist")))?;
     let own = if scope == Scope::OwnCategory { own_category(st, a).await? } else { None };
@@ -447,7 +447,7 @@ async fn reach_unit(st: &AppState, a: &auth::Auth, perm: Perm, unit: &str) -> Ap
     Ok(u)
 }
 
-fn compute_error(e: ComputeError) -> ApiError {
+pub(crate) fn compute_error(e: ComputeError) -> ApiError {
     match e {
         ComputeError::Problems(p) => ApiError::invalid(p),
         ComputeError::Storage(s) => s.into(),
@@ -929,9 +929,7 @@ async fn compute_results(State(st): State<AppState>, Caller(a): Caller, Params(p
 
 async fn rows_out(st: &AppState, set_id: i64, category: Option<&str>, page: &Page) -> ApiResult<(Vec<ResultOut>, u32, u32, u64)> {
     let (off, lim, pg, per) = page.bounds()?;
-    if st.db.result_set(set_id).await?.is_none() {
-        return Err(ApiError::not_found("结果集不存在", "no such result set"));
-    }
+    // `set_id` comes from a publication or the latest computation, never from the caller.
     let all = st.sets.rows(&st.db, set_id, category).await?;
     let total = all.len() as u64;
     let rows: &[yardstick_storage::results::ResultRow] = all.get(off.max(0) as usize..).unwrap_or(&[]);
@@ -1318,10 +1316,7 @@ async fn decide(State(st): State<AppState>, Caller(a): Caller, Params(p): Params
         "return" => yardstick_storage::cycle::Decision::Return,
         _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_decision", "decision 应为 accept 或 return", "decision is accept or return")),
     };
-    let s = st.db.decide_submission(&p.plan, &period, &u.key, decision, b.reason.as_deref(), &a.user.username, now_ms()).await.map_err(|e| match e {
-        yardstick_storage::StorageError::Refused { code: "reason_required", zh, en } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", zh, en),
-        other => other.into(),
-    })?;
+    let s = st.db.decide_submission(&p.plan, &period, &u.key, decision, b.reason.as_deref(), &a.user.username, now_ms()).await?;
     Ok(Json(submission_out(&u, Some(s), false)))
 }
 

@@ -77,6 +77,7 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound(what) => ApiError::not_found(format!("{what} 不存在"), format!("{what} does not exist")),
             StorageError::Reference(what) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_reference", format!("引用的对象不存在或仍在使用：{what}"), what),
             StorageError::Refused { code, zh, en } => ApiError::new(StatusCode::CONFLICT, code, zh, en),
+            StorageError::Invalid { code, zh, en } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en),
             other => ApiError::internal(other),
         }
     }

@@ -69,6 +69,12 @@ impl Db {
             .bind(plan_key).bind(period).fetch_all(p).await?))
     }
 
+    /// The units' deadline ('' source) of every period of a plan that has one: (period, due).
+    pub async fn unit_deadlines(&self, plan_key: &str) -> Result<Vec<(String, i64)>> {
+        Ok(on_db!(self, p => sqlx::query_as("SELECT period, due_ms FROM deadlines WHERE plan_key = $1 AND source = '' ORDER BY period")
+            .bind(plan_key).fetch_all(p).await?))
+    }
+
     /// Every submission of a period, by unit.
     pub async fn submissions(&self, plan_key: &str, period: &str) -> Result<Vec<Submission>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 ORDER BY unit_key"));
@@ -118,10 +124,10 @@ impl Db {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if decision == Decision::Return && reason.is_none() {
-            return Err(refused("reason_required", "退回须写明原因".into(), "a return needs a reason".into()));
+            return Err(StorageError::Invalid { code: "reason_required", zh: "退回须写明原因".into(), en: "a return needs a reason".into() });
         }
         if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(refused("reason_required", "原因不超过 500 字".into(), "a reason is at most 500 characters".into()));
+            return Err(StorageError::Invalid { code: "reason_too_long", zh: "原因不超过 500 字".into(), en: "a reason is at most 500 characters".into() });
         }
         let s = write_tx!(self, tx => {
             let before: Option<Submission> = sqlx::query_as(sql).bind(plan_key).bind(period).bind(unit).fetch_optional(&mut *tx).await?;

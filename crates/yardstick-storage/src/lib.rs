@@ -46,6 +46,9 @@ pub enum StorageError {
     /// The change is not allowed in the current state (a locked value, a closed period, a
     /// submission already made): a stable code and the reason in Chinese and English.
     Refused { code: &'static str, zh: String, en: String },
+    /// The request itself is wrong (a missing or overlong reason): a stable code and the
+    /// reason in Chinese and English.
+    Invalid { code: &'static str, zh: String, en: String },
 }
 
 impl fmt::Display for StorageError {
@@ -59,7 +62,7 @@ impl fmt::Display for StorageError {
             StorageError::Reference(what) => write!(f, "{what}"),
             StorageError::Corrupt(what) => write!(f, "{what}"),
             StorageError::Commit(why) => write!(f, "the write was not committed: {why}"),
-            StorageError::Refused { en, .. } => write!(f, "{en}"),
+            StorageError::Refused { en, .. } | StorageError::Invalid { en, .. } => write!(f, "{en}"),
         }
     }
 }

@@ -145,14 +145,6 @@ impl Db {
         })
     }
 
-    /// The number of rows of a set, optionally of one category.
-    pub async fn result_count(&self, set_id: i64, category: Option<&str>) -> Result<i64> {
-        Ok(on_db!(self, p => match category {
-            Some(c) => sqlx::query_scalar("SELECT COUNT(*) FROM result_rows WHERE set_id = $1 AND category = $2").bind(set_id).bind(c).fetch_one(p).await?,
-            None => sqlx::query_scalar("SELECT COUNT(*) FROM result_rows WHERE set_id = $1").bind(set_id).fetch_one(p).await?,
-        }))
-    }
-
     /// One subject's row and its explanation (JSON text).
     pub async fn result_row(&self, set_id: i64, subject: &str) -> Result<Option<(ResultRow, String)>> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {ROW_COLS} FROM result_rows WHERE set_id = $1 AND subject = $2"));

@@ -12,6 +12,7 @@ use yardstick_engine::Period;
 use yardstick_engine::period::Level;
 use yardstick_formats::Lang;
 use yardstick_storage::StorageError;
+use yardstick_storage::plans::{PeriodRow, Plan};
 use yardstick_storage::cycle::Decision;
 
 use super::results::Opt;
@@ -63,6 +64,35 @@ struct BoardTpl {
     rows: Vec<Row>,
 }
 
+/// The plan asked for, else the latest year's.
+fn chosen_plan(plans: &[Plan], asked: Option<&str>) -> ApiResult<Plan> {
+    match asked.filter(|p| !p.is_empty()) {
+        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist"))),
+        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet")),
+    }
+}
+
+/// A plan's months (units submit months) and the one being collected: the latest open
+/// month with a units' deadline, and that deadline.
+struct Months {
+    all: Vec<PeriodRow>,
+    collecting: Option<(String, i64)>,
+}
+
+impl Months {
+    async fn of(st: &AppState, plan: &str) -> ApiResult<Months> {
+        let all: Vec<PeriodRow> = st.db.periods(plan).await?.into_iter().filter(|p| Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)).collect();
+        let due: std::collections::HashMap<String, i64> = st.db.unit_deadlines(plan).await?.into_iter().collect();
+        let collecting = all.iter().rev().filter(|p| p.status == "open").find_map(|p| due.get(&p.period).map(|d| (p.period.clone(), *d)));
+        Ok(Months { all, collecting })
+    }
+
+    /// The month a page opens on: the one being collected, else the latest open, else the latest.
+    fn default_month(&self) -> Option<String> {
+        self.collecting.as_ref().map(|c| c.0.clone()).or_else(|| self.all.iter().rev().find(|p| p.status == "open").or(self.all.last()).map(|p| p.period.clone()))
+    }
+}
+
 fn status_label(status: &str, missing: bool, lang: Lang) -> (&'static str, &'static str) {
     match status {
         "accepted" => ("g1", tr(lang, "已审核通过", "accepted")),
@@ -76,29 +106,13 @@ fn status_label(status: &str, missing: bool, lang: Lang) -> (&'static str, &'sta
 async fn board_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &BoardQuery, problem: Option<String>) -> ApiResult<BoardTpl> {
     authz::require(a, Perm::ReadSubmissions)?;
     let plans = st.db.plans().await?;
-    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
-        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
-        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
-    };
-    // Units submit months.
-    let periods: Vec<_> = st.db.periods(&plan.key).await?.into_iter().filter(|p| Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)).collect();
-    // The default: the latest month with a deadline (the one being collected), else the
-    // latest open month, else the latest.
+    let plan = chosen_plan(&plans, q.plan.as_deref())?;
+    let months = Months::of(st, &plan.key).await?;
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => p.to_string(),
-        None => {
-            let mut with_deadline = None;
-            for p in periods.iter().rev().filter(|p| p.status == "open") {
-                if !st.db.deadlines(&plan.key, &p.period).await?.is_empty() {
-                    with_deadline = Some(p.period.clone());
-                    break;
-                }
-            }
-            with_deadline
-                .or_else(|| periods.iter().rev().find(|p| p.status == "open").or(periods.last()).map(|p| p.period.clone()))
-                .ok_or_else(|| ApiError::not_found("本方案还没有开放任何期间", "no period of this plan has been opened"))?
-        }
+        None => months.default_month().ok_or_else(|| ApiError::not_found("本方案还没有开放任何月份", "no month of this plan has been opened"))?,
     };
+    let periods = &months.all;
     let b: SubmissionBoard = api::submission_board(st, a, &plan.key, &period).await?;
     let verify = authz::scope(a.user.role, Perm::Verify).is_some();
     let submit_scope = authz::scope(a.user.role, Perm::Submit);
@@ -217,27 +231,20 @@ fn back(f: &ActForm, ok: &str, who: &str) -> Response {
 
 /// A refusal shown on the board, with the status the API would give.
 async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &ActForm, e: StorageError) -> ApiResult<Response> {
-    let (status, msg) = match e {
-        StorageError::Refused { code, zh, en } => (if code == "reason_required" { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT }, if lang == Lang::Zh { zh } else { en }),
-        other => return Err(other.into()),
-    };
+    if !matches!(e, StorageError::Refused { .. } | StorageError::Invalid { .. }) {
+        return Err(e.into());
+    }
+    let e = ApiError::from(e);
+    let (status, msg) = (e.status, e.msg.get(lang).to_string());
     let q = BoardQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), ..BoardQuery::default() };
     let t = board_tpl(st, a, lang, uri, &q, Some(msg)).await?;
     Ok(render_status(status, &t))
 }
 
-async fn unit_in_reach(st: &AppState, a: &Auth, perm: Perm, unit: &str) -> ApiResult<yardstick_storage::registry::Unit> {
-    let scope = authz::require(a, perm)?;
-    let u = st.db.unit(unit).await?.ok_or_else(|| ApiError::not_found(format!("单位“{unit}”不存在"), format!("the unit '{unit}' does not exist")))?;
-    if !authz::reaches(a, scope, &u.key, u.category_key.as_deref(), None) {
-        return Err(ApiError::forbidden());
-    }
-    Ok(u)
-}
 
 /// `POST /submissions/submit`: the unit leader approves and submits the unit's data.
 pub async fn submit(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
-    let u = unit_in_reach(&st, &a, Perm::Submit, &f.unit).await?;
+    let u = api::reach_unit(&st, &a, Perm::Submit, &f.unit).await?;
     match st.db.submit(&f.plan, &f.period, &u.key, &a.user.username, now_ms()).await {
         Ok(_) => Ok(back(&f, "submitted", &u.name)),
         Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
@@ -246,7 +253,7 @@ pub async fn submit(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): 
 
 /// `POST /submissions/decide`: accept, or return with a reason.
 pub async fn decide(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
-    let u = unit_in_reach(&st, &a, Perm::Verify, &f.unit).await?;
+    let u = api::reach_unit(&st, &a, Perm::Verify, &f.unit).await?;
     let decision = match f.decision.as_deref() {
         Some("accept") => Decision::Accept,
         Some("return") => Decision::Return,
@@ -308,32 +315,15 @@ struct EntryTpl {
 /// input fields (occurrence-type indicators are recorded by the office, not filled here).
 async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuery, typed: Option<&[(String, String)]>, problems: Vec<(Option<String>, String)>) -> ApiResult<EntryTpl> {
     let unit_key = q.unit.clone().filter(|u| !u.is_empty()).or_else(|| a.user.unit_key.clone()).ok_or_else(|| ApiError::bad_request("unit_required", "请选择单位", "choose a unit"))?;
-    let u = unit_in_reach(st, a, Perm::ReadValues, &unit_key).await?;
-    let plans = st.db.plans().await?;
-    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
-        Some(k) => plans.iter().find(|p| p.key == k).cloned(),
-        None => plans.iter().max_by_key(|p| p.year).cloned(),
-    }
-    .ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?;
+    let u = api::reach_unit(st, a, Perm::ReadValues, &unit_key).await?;
+    let plan = chosen_plan(&st.db.plans().await?, q.plan.as_deref())?;
+    let months = Months::of(st, &plan.key).await?;
     let period_text = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => p.to_string(),
-        None => {
-            let months: Vec<_> = st.db.periods(&plan.key).await?.into_iter().filter(|p| p.status == "open" && Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)).collect();
-            let mut chosen = months.last().map(|p| p.period.clone());
-            for p in months.iter().rev() {
-                if !st.db.deadlines(&plan.key, &p.period).await?.is_empty() {
-                    chosen = Some(p.period.clone());
-                    break;
-                }
-            }
-            chosen.ok_or_else(|| ApiError::not_found("没有开放填报的月份", "no month is open for data"))?
-        }
+        None => months.default_month().ok_or_else(|| ApiError::not_found("没有开放填报的月份", "no month is open for data"))?,
     };
     let period = Period::parse(&period_text).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{period_text}”无效"), format!("the period '{period_text}' is not valid")))?;
-    let cached = st.models.get(&st.db, &plan.key).await.map_err(|e| match e {
-        crate::compute::ComputeError::Problems(p) => ApiError::invalid(p),
-        crate::compute::ComputeError::Storage(s) => s.into(),
-    })?;
+    let cached = st.models.get(&st.db, &plan.key).await.map_err(api::compute_error)?;
     let model = &cached.model;
     let s = model.subjects.iter().position(|x| x.key == u.key).ok_or_else(|| ApiError::not_found("该单位不在本方案的考核对象中", "this unit is not appraised by the plan"))? as u32;
     let stored: std::collections::HashMap<(String, String), String> =
@@ -361,7 +351,7 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
     let sub = st.db.submission(&plan.key, &period_text, &u.key).await?;
     let locked = sub.as_ref().is_some_and(|x| x.status != "returned");
     let (_, status) = status_label(sub.as_ref().map_or("not_submitted", |x| x.status.as_str()), false, lang);
-    let open = st.db.periods(&plan.key).await?.iter().any(|p| p.period == period_text && p.status == "open");
+    let open = months.all.iter().any(|p| p.period == period_text && p.status == "open");
     let can_write = open && !locked && authz::scope(a.user.role, Perm::WriteValues).is_some();
     let mut c = Chrome::page(a, lang, uri, tr(lang, "数据填报", "Data entry"));
     if q.ok.as_deref() == Some("saved") {
@@ -393,7 +383,7 @@ pub async fn save_entry(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let q = EntryQuery { plan: get("plan"), period: get("period"), unit: get("unit"), ok: None };
     let (plan, period_text, unit) = (q.plan.clone().unwrap_or_default(), q.period.clone().unwrap_or_default(), q.unit.clone().unwrap_or_default());
-    let u = unit_in_reach(&st, &a, Perm::WriteValues, &unit).await?;
+    let u = api::reach_unit(&st, &a, Perm::WriteValues, &unit).await?;
     let period = Period::parse(&period_text).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{period_text}”无效"), format!("the period '{period_text}' is not valid")))?;
     // `v.INDICATOR.FIELD` = value; empty fields are left as they are.
     let mut names = Vec::new();
@@ -471,14 +461,7 @@ pub async fn reminder(st: &AppState, a: &Auth, plan: &str, lang: Lang) -> ApiRes
     if authz::scope(a.user.role, Perm::ReadSubmissions).is_none() {
         return Ok(None);
     }
-    let mut due = None;
-    for p in st.db.periods(plan).await?.iter().rev().filter(|p| p.status == "open" && Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)) {
-        if let Some(d) = st.db.deadlines(plan, &p.period).await?.into_iter().find(|d| d.source.is_empty()) {
-            due = Some((p.period.clone(), d.due_ms));
-            break;
-        }
-    }
-    let Some((period, due_ms)) = due else { return Ok(None) };
+    let Some((period, due_ms)) = Months::of(st, plan).await?.collecting else { return Ok(None) };
     const DAY: i64 = 86_400_000;
     let left = due_ms - now_ms();
     let when = if left >= 0 {
