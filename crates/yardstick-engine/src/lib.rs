@@ -14,6 +14,7 @@ pub mod dec;
 pub mod formula;
 pub mod model;
 pub mod num;
+pub mod oversight;
 pub mod period;
 pub mod rank;
 pub mod score;

@@ -19,6 +19,11 @@ pub struct Model {
     /// Sorted by `from`; the first starts at the plan year's first month.
     pub versions: Vec<PlanVersion>,
     pub coefficients: Coefficients,
+    /// Warning rules of the monitoring (M15).
+    pub warnings: Vec<crate::oversight::WarningRule>,
+    /// Consequence rules (M14).
+    pub consequences: Vec<crate::oversight::ConsequenceRule>,
+    pub rectification: crate::oversight::Rectification,
 }
 
 #[derive(Clone, Debug)]

@@ -71,6 +71,48 @@ struct RawPlan {
     indicators: Vec<RawIndicator>,
     #[serde(default)]
     versions: Vec<RawVersion>,
+    #[serde(default)]
+    warnings: Vec<RawWarning>,
+    #[serde(default)]
+    consequences: Vec<RawConsequence>,
+    #[serde(default)]
+    rectification: Option<RawRectification>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWarning {
+    indicator: Option<String>,
+    measure: Spanned<String>,
+    threshold: Option<NumText>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsequence {
+    level: Spanned<String>,
+    bottom: Option<u32>,
+    #[serde(default)]
+    grade: Option<OneOrMany>,
+    consecutive: Option<u32>,
+    action: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRectification {
+    days: Option<u32>,
+    #[serde(default)]
+    grades: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -625,6 +667,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     }
 
     check_weights(&mut cx, &versions, &categories, &subjects, year);
+    let (warnings, consequences, rectification) = build_oversight(&mut cx, &raw.warnings, &raw.consequences, raw.rectification.as_ref(), &versions, &all_grades);
 
     if !cx.problems.is_empty() {
         // Later versions inherit the first one's indicators, and with them its problems:
@@ -634,7 +677,123 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         return Err(cx.problems);
     }
     let info = PlanInfo { key: raw.plan.key, name: raw.plan.name, year, office: raw.plan.office };
-    Ok(LoadedPlan { model: Model { plan: info, subjects, series, categories, grade_sets, versions, coefficients } })
+    Ok(LoadedPlan { model: Model { plan: info, subjects, series, categories, grade_sets, versions, coefficients, warnings, consequences, rectification } })
+}
+
+/// The warning and consequence rules and the rectification settings (M14, M15).
+fn build_oversight(
+    cx: &mut Ctx<'_>,
+    warnings: &[RawWarning],
+    consequences: &[RawConsequence],
+    rect: Option<&RawRectification>,
+    versions: &[PlanVersion],
+    grade_names: &[String],
+) -> (Vec<yardstick_engine::oversight::WarningRule>, Vec<yardstick_engine::oversight::ConsequenceRule>, yardstick_engine::oversight::Rectification) {
+    use yardstick_engine::oversight::{Condition, ConsequenceRule, Measure, Rectification, WarningRule};
+    let monitored = |m: &Method| matches!(m, Method::Completion { .. } | Method::Control { .. } | Method::Blended { .. });
+    let mut ws = Vec::new();
+    for (i, w) in warnings.iter().enumerate() {
+        let span = Some(w.measure.span());
+        let path = format!("warnings[{i}]");
+        let Some(measure) = Measure::parse(w.measure.get_ref()) else {
+            cx.at(span, format!("{path}.measure"), Msg::new(
+                format!("“{}”不是监测口径（target、progress、last_year、peers）", w.measure.get_ref()),
+                format!("'{}' is not a measure (target, progress, last_year, peers)", w.measure.get_ref()),
+            ));
+            continue;
+        };
+        if let Some(k) = &w.indicator {
+            let found: Vec<&Indicator> = versions.iter().flat_map(|v| v.indicators.iter()).filter(|x| &x.key == k).collect();
+            if found.is_empty() {
+                cx.at(span.clone(), format!("{path}.indicator"), unknown_msg("指标", "indicator", k));
+            } else if !found.iter().any(|x| monitored(&x.method)) {
+                cx.at(span.clone(), format!("{path}.indicator"), Msg::new(
+                    format!("指标“{k}”不是数据类指标（completion、control 或 blended），无法监测"),
+                    format!("the indicator '{k}' is not monitored (its method is not completion, control or blended)"),
+                ));
+            } else if measure == Measure::LastYear && !found.iter().any(|x| matches!(x.method, Method::Blended { .. })) {
+                cx.at(span.clone(), format!("{path}.measure"), Msg::new(
+                    format!("同比（last_year）需要增速字段：指标“{k}”应使用 blended 方法"),
+                    format!("last_year needs a growth field: the indicator '{k}' must use the blended method"),
+                ));
+            }
+        }
+        let threshold = w.threshold.as_ref().map_or(measure.default_threshold(), |t| cx.dec(&span, &format!("{path}.threshold"), t));
+        if measure != Measure::LastYear && threshold.is_negative() {
+            cx.at(span.clone(), format!("{path}.threshold"), Msg::new("阈值不能为负", "the threshold cannot be negative"));
+        }
+        let text = w.text.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+            format!("{{unit}}{{period}}“{{indicator}}”{}为{{value}}，低于预警线{{line}}，请分析原因、采取措施，按期整改。", measure.name_zh())
+        });
+        if text.chars().count() > 1000 {
+            cx.at(span.clone(), format!("{path}.text"), Msg::new("通知内容不超过 1000 字", "the text is at most 1000 characters"));
+        }
+        ws.push(WarningRule { indicator: w.indicator.clone(), measure, threshold, text });
+    }
+    let mut cs = Vec::new();
+    for (i, c) in consequences.iter().enumerate() {
+        let span = Some(c.level.span());
+        let path = format!("consequences[{i}]");
+        let level = match Level::parse(c.level.get_ref()) {
+            Some(l) => l,
+            None => {
+                cx.at(span, format!("{path}.level"), Msg::new(
+                    format!("“{}”不是期间层级（month、quarter、half、year）", c.level.get_ref()),
+                    format!("'{}' is not a level (month, quarter, half, year)", c.level.get_ref()),
+                ));
+                continue;
+            }
+        };
+        let condition = match (c.bottom, &c.grade) {
+            (Some(n), None) if n >= 1 => Condition::Bottom { places: n },
+            (None, Some(g)) => {
+                let grades = match g {
+                    OneOrMany::One(s) => vec![s.clone()],
+                    OneOrMany::Many(v) => v.clone(),
+                };
+                for g in &grades {
+                    if !grade_names.contains(g) {
+                        cx.at(span.clone(), format!("{path}.grade"), unknown_msg("等次", "grade", g));
+                    }
+                }
+                if grades.is_empty() {
+                    cx.at(span.clone(), format!("{path}.grade"), Msg::new("至少写一个等次", "name at least one grade"));
+                }
+                Condition::Grade(grades)
+            }
+            _ => {
+                cx.at(span.clone(), path.clone(), Msg::new(
+                    "每条后果规则写 bottom（倒数名次数，至少 1）或 grade（等次）之一",
+                    "each consequence rule has either bottom (places from the bottom, at least 1) or grade",
+                ));
+                continue;
+            }
+        };
+        let consecutive = c.consecutive.unwrap_or(1);
+        if !(1..=10).contains(&consecutive) {
+            cx.at(span.clone(), format!("{path}.consecutive"), Msg::new("连续期数应为 1–10", "consecutive is 1–10"));
+        }
+        if c.action.trim().is_empty() || c.action.chars().count() > 200 {
+            cx.at(span.clone(), format!("{path}.action"), Msg::new("措施应为 1–200 字", "the action is 1–200 characters"));
+        }
+        cs.push(ConsequenceRule { level, condition, consecutive, action: c.action.trim().to_string() });
+    }
+    let mut rectification = Rectification::default();
+    if let Some(r) = rect {
+        if let Some(d) = r.days {
+            if !(1..=365).contains(&d) {
+                cx.at(None, "rectification.days", Msg::new("整改期限应为 1–365 天", "days is 1–365"));
+            }
+            rectification.days = d;
+        }
+        for g in &r.grades {
+            if !grade_names.contains(g) {
+                cx.at(None, "rectification.grades", unknown_msg("等次", "grade", g));
+            }
+        }
+        rectification.grades = r.grades.clone();
+    }
+    (ws, cs, rectification)
 }
 
 struct Lookups<'a> {

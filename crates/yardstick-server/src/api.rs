@@ -24,12 +24,14 @@ use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
-    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "audit"))
+    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "oversight"), (name = "audit"))
 )]
 struct ApiDoc;
 
+pub(crate) mod oversight;
+
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login, logout))
         .routes(routes!(me))
         .routes(routes!(create_token))
@@ -58,7 +60,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit))
         .routes(routes!(decide))
         .routes(routes!(list_spot_checks, draw_spot_check))
-        .routes(routes!(record_finding))
+        .routes(routes!(record_finding));
+    oversight::routes(r)
 }
 
 // ---------------------------------------------------------------------------

@@ -44,6 +44,16 @@ pub enum Perm {
     Verify,
     /// Draw submissions for on-site verification and record the findings (the office).
     SpotCheck,
+    /// Read the monthly monitoring report (each data indicator against target, time node,
+    /// last year and peers).
+    ReadMonitoring,
+    /// Read notices, rectification tasks and follow-ups (M14, M15).
+    ReadOversight,
+    /// Run the warning, rectification and consequence rules of a period, issue notices by
+    /// hand, close or reopen rectification tasks, confirm or dismiss follow-ups (the office).
+    Oversee,
+    /// Acknowledge a notice and file a rectification report (the unit's leader).
+    Respond,
 }
 
 /// Over what a held permission reaches.
@@ -65,11 +75,11 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
     match (role, perm) {
         (Admin, _) => Some(All),
         // Office staff: everything but users, the registry, plans and publication.
-        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit) => None,
+        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit | Respond) => None,
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadMonitoring | ReadOversight) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
         (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),
@@ -77,15 +87,18 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
         (Reporter | UnitLeader, ReadPlans) => Some(All),
-        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions) => Some(OwnUnit),
-        // Only the unit's leader submits (approves) its data.
-        (UnitLeader, Submit) => Some(OwnUnit),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadMonitoring | ReadOversight) => Some(OwnUnit),
+        // Only the unit's leader submits (approves) its data, acknowledges notices and files
+        // rectification reports.
+        (UnitLeader, Submit | Respond) => Some(OwnUnit),
         (Reporter | UnitLeader, _) => None,
         // A responsible department reads the data of every unit (it supplies and verifies
         // indicators across units) and, as a unit itself, its category's board.
-        (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify) => Some(All),
+        // It monitors the indicators it supplies across units; as a unit it gets its own
+        // notices and tasks and answers them.
+        (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify | ReadMonitoring) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
-        (Department, ReadExplanation) => Some(OwnUnit),
+        (Department, ReadExplanation | ReadOversight | Respond) => Some(OwnUnit),
         (Department, _) => None,
         // Experts and surveyors work on their own assignments (later issues); they see the
         // registry and the plan only.

@@ -94,6 +94,13 @@ struct Ids {
     other_user: i64,
     /// A spot check of April that drew A2 and B1.
     spot_check: i64,
+    /// March: a notice to A1 and one to B1, an open and a reported rectification task of A1,
+    /// a proposed follow-up of A1.
+    notice_a1: i64,
+    notice_b1: i64,
+    task_open: i64,
+    task_reported: i64,
+    follow_up: i64,
 }
 
 /// The table. Columns:  anon admin staff reporter unit_leader department expert surveyor viewer auditor.
@@ -157,6 +164,14 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok  ok  ok  ok 403 403 403  ok"),
         row(M::GET, "/plans/{plan}/periods/{period}/spot-checks", "", format!("{p}/periods/{APRIL}/spot-checks"), None,
                                                                                          "401  ok  ok 403 403 403 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/monitoring", "", format!("{p}/periods/{MARCH}/monitoring"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/notices", "", format!("{p}/periods/{MARCH}/notices"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/rectifications", "", format!("{p}/periods/{MARCH}/rectifications"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/follow-ups", "", format!("{p}/periods/{MARCH}/follow-ups"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -182,6 +197,24 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::PUT, "/plans/{plan}/periods/{period}/spot-checks/{id}/findings/{unit}", "drawn unit A2", format!("{p}/periods/{APRIL}/spot-checks/{}/findings/A2", ids.spot_check),
             Some(json!({ "finding": "矩阵测试：台账与报送数据一致", "falsified": false })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/oversight-runs", "", format!("{p}/periods/{MARCH}/oversight-runs"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/notices", "to A2", format!("{p}/periods/{MARCH}/notices"),
+            Some(json!({ "unit": "A2", "title": "关于报送佐证材料的通知", "body": "矩阵测试：请于本月底前补报佐证材料。" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/notices/{id}/acknowledgement", "own unit A1", format!("{p}/periods/{MARCH}/notices/{}/acknowledgement", ids.notice_a1), None,
+                                                                                         "401  ok 403 403  ok  ok 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/notices/{id}/acknowledgement", "other unit B1", format!("{p}/periods/{MARCH}/notices/{}/acknowledgement", ids.notice_b1), None,
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/report", "own unit A1", format!("{p}/periods/{MARCH}/rectifications/{}/report", ids.task_open),
+            Some(json!({ "report": "矩阵测试：已完成整改，附台账。" })),
+                                                                                         "401  ok 403 403  ok  ok 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/decision", "close A1's report", format!("{p}/periods/{MARCH}/rectifications/{}/decision", ids.task_reported),
+            Some(json!({ "decision": "close" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/follow-ups/{id}/decision", "confirm", format!("{p}/periods/{MARCH}/follow-ups/{}/decision", ids.follow_up),
+            Some(json!({ "decision": "confirm" })),
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/occurrences"),
             Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "矩阵测试：一般生产安全事故" })),
@@ -244,7 +277,17 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     let correction = yardstick_server::compute::compute_period(&w.db, PLAN, MARCH, "seed", yardstick_server::auth::now_ms()).await.expect("a second computation of 2026-03");
     let drawn = ["A2".to_string(), "B1".to_string()];
     let spot_check = w.db.save_spot_check(PLAN, APRIL, "matrix", 2, 2, &drawn, "seed", yardstick_server::auth::now_ms()).await.expect("a spot check");
-    let ids = Ids { march_correction: correction.set_id, other_user: w.user_id(REPORTER_B).await, spot_check };
+    let o = common::seed_oversight(&w.db).await;
+    let ids = Ids {
+        march_correction: correction.set_id,
+        other_user: w.user_id(REPORTER_B).await,
+        spot_check,
+        notice_a1: o.notice_a1,
+        notice_b1: o.notice_b1,
+        task_open: o.task_open,
+        task_reported: o.task_reported,
+        follow_up: o.follow_up,
+    };
     let rows = table(&ids);
     let role = caller_role(caller);
     let (session, token) = match role {
@@ -293,7 +336,7 @@ async fn matrix(backend: Backend) {
     let w: World = seed(db).await;
     let ops = openapi_operations(&w.app).await;
     assert!(ops.len() > 20, "the OpenAPI document lists the API's operations: {ops:?}");
-    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0 });
+    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0, notice_a1: 0, notice_b1: 0, task_open: 0, task_reported: 0, follow_up: 0 });
     let missing = coverage(&ops, &rows);
     assert!(missing.is_empty(), "the matrix and the OpenAPI document disagree:\n  {}", missing.join("\n  "));
     common::close(&w.db).await;
@@ -330,7 +373,7 @@ async fn authorization_matrix_on_postgres() {
 /// except to sign in, and the auditor never allowed a write other than its own session and tokens.
 #[test]
 fn the_table_is_consistent() {
-    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1 });
+    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1, notice_a1: 1, notice_b1: 1, task_open: 1, task_reported: 1, follow_up: 1 });
     for r in &rows {
         if r.template != "/session" || r.method != Method::POST {
             assert_eq!(r.expect[0], Exp::Unauth, "{} {}: anonymous callers are refused", r.method, r.template);

@@ -426,3 +426,27 @@ pub fn fits(template: &str, path: &str) -> bool {
     let p: Vec<&str> = path.split('/').collect();
     t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') && t.ends_with('}') { !p.is_empty() } else { t == p })
 }
+
+/// Oversight items of March made through the storage API (M14, M15).
+pub struct OversightIds {
+    pub notice_a1: i64,
+    pub notice_b1: i64,
+    /// An open rectification task of A1.
+    pub task_open: i64,
+    /// A rectification task of A1 whose report is filed.
+    pub task_reported: i64,
+    /// A proposed follow-up of A1.
+    pub follow_up: i64,
+}
+
+pub async fn seed_oversight(db: &Db) -> OversightIds {
+    use yardstick_storage::oversight::{NewFollowUp, NewTask};
+    let t = yardstick_server::auth::now_ms();
+    let notice_a1 = db.issue_notice(PLAN, MARCH, "A1", "关于一季度数据核对的通知", "请核对一季度数据。", "seed", t).await.expect("notice").id;
+    let notice_b1 = db.issue_notice(PLAN, MARCH, "B1", "关于一季度数据核对的通知", "请核对一季度数据。", "seed", t).await.expect("notice").id;
+    let task = |r: &str| NewTask { unit_key: "A1".into(), source: "notice", source_ref: r.into(), problem: "台账不全".into(), required: "补齐台账".into(), deadline_ms: t + 86_400_000 };
+    let follow = NewFollowUp { subject: "A1".into(), action: "提醒谈话".into(), rule: "季度倒数第1名 → 提醒谈话".into(), periods: vec![MARCH.into()] };
+    let g = db.generate_oversight(PLAN, MARCH, &[], &[task("seed-1"), task("seed-2")], &[follow], "seed", t).await.expect("oversight items");
+    db.report_task(PLAN, MARCH, g.tasks[1].id, "已补齐台账。", "leader", t).await.expect("report");
+    OversightIds { notice_a1, notice_b1, task_open: g.tasks[0].id, task_reported: g.tasks[1].id, follow_up: g.follow_ups[0].id }
+}
