@@ -170,8 +170,73 @@ fn plan_text(syn: &Synthetic, spec: &Spec) -> String {
             out.push('\n');
         }
     }
+    out.push_str(OVERSIGHT_RULES);
     out
 }
+
+/// The demo's monitoring, consequence and rectification rules (M14, M15; see
+/// `docs/plan-format.md`), with the grades of the demo's grade set.
+const OVERSIGHT_RULES: &str = r#"
+# 监测预警（M15）：地区生产总值完成率低于目标的 90%、增速低于上年同期、能耗超控制目标的单位，发预警通知单。
+[[warnings]]
+indicator = "G01"
+measure = "target"
+threshold = 0.9
+text = "{unit}：{period}“{indicator}”目标完成率为{value}，低于预警线{line}。请于收到本通知后 10 个工作日内分析原因、提出措施，并书面报告考核办。"
+
+[[warnings]]
+indicator = "G01"
+measure = "last_year"
+text = "{unit}：{period}“{indicator}”增速为{value}，低于上年同期（预警线{line}）。请分析原因，采取有效措施扭转下滑态势。"
+
+[[warnings]]
+indicator = "CTL"
+measure = "target"
+text = "{unit}：{period}“{indicator}”为控制目标的{value}，超过预警线{line}。请立即采取节能降耗措施。"
+
+# 结果运用（M14）：季度、半年、年度排名靠后和年度等次“一般”的后续措施，由考核办确认。
+[[consequences]]
+level = "quarter"
+bottom = 2
+action = "提醒谈话"
+
+[[consequences]]
+level = "half"
+bottom = 2
+action = "调整岗位"
+
+[[consequences]]
+level = "year"
+bottom = 2
+action = "严肃处理"
+
+[[consequences]]
+level = "year"
+bottom = 1
+action = "组织约谈"
+
+[[consequences]]
+level = "year"
+bottom = 1
+consecutive = 2
+action = "组织调整"
+
+[[consequences]]
+level = "year"
+grade = "一般"
+action = "书面整改报告"
+
+[[consequences]]
+level = "year"
+grade = "一般"
+consecutive = 2
+action = "通报批评"
+
+# 整改（M15）：扣分、一票否决、核验发现弄虚作假和月度等次“一般”的单位，30 天内报送整改报告。
+[rectification]
+days = 30
+grades = ["一般"]
+"#;
 
 /// One month's rows: the area's input, then every unit's values and occurrences.
 fn month_rows(syn: &Synthetic, month: u8) -> Vec<BulkRow> {
@@ -350,6 +415,12 @@ pub async fn load_demo(db: &Db, scale: Scale, now_ms: i64) -> anyhow::Result<Str
         t.created += cycle_demo(db, spec.plan_key, now_ms).await?;
     }
 
+    // 4c. Monitoring and rectification (the county): the plan's rules run on October and
+    // November and on the published quarter and half-year; a second load makes nothing twice.
+    if spec.scale == Scale::County {
+        t.created += oversight_demo(db, spec.plan_key, now_ms).await?;
+    }
+
     // 5. One user per role, all with the demo password (hashed in parallel, off the async threads).
     let clock = Instant::now();
     let units = db.units(None).await?;
@@ -400,6 +471,23 @@ pub async fn load_demo(db: &Db, scale: Scale, now_ms: i64) -> anyhow::Result<Str
     t.users = clock.elapsed();
 
     report(db, &spec, &syn, &t, started.elapsed()).await
+}
+
+/// Runs the plan's warning, rectification and consequence rules on a few periods; how many
+/// notices, tasks and follow-ups it made.
+async fn oversight_demo(db: &Db, plan: &str, now_ms: i64) -> anyhow::Result<usize> {
+    let (_, text) = db.plan_text(plan, None).await?.ok_or_else(|| anyhow!("the demo plan has no version"))?;
+    let model = Arc::new(compute::check_plan(db, &text).await.map_err(|e| compute_err("the plan", e))?);
+    let roster = Arc::new(yardstick_engine::Roster::new(&model));
+    let mut made = 0;
+    for p in ["2026-10", "2026-11", "2026-Q3", "2026-H1"] {
+        let period = Period::parse(p).expect("a valid period");
+        let g = crate::api::oversight::apply_rules(db, model.clone(), roster.clone(), plan, period, DEMO_ACTOR, now_ms)
+            .await
+            .map_err(|e| anyhow!("the oversight rules of {p}: {}", e.json(yardstick_formats::Lang::En)))?;
+        made += g.notices.len() + g.tasks.len() + g.follow_ups.len();
+    }
+    Ok(made)
 }
 
 /// `10920012` → `10,920,012`.

@@ -136,6 +136,15 @@ async fn demo_story(db: Db) {
     assert_eq!(g.len(), 1, "the area's growth g for the dynamic coefficient");
     let occ = db.occurrences(plan, &(1..=12).map(|m| format!("2026-{m:02}")).collect::<Vec<_>>(), None).await.unwrap();
     assert!(!occ.is_empty() && occ.iter().all(|o| !o.reason.is_empty()), "occurrences with reasons");
+    // Monitoring and rectification (M14, M15): October's warnings and tasks, the third
+    // quarter's and first half's follow-ups, all awaiting the units or the office.
+    let warnings = db.notices(plan, "2026-10", None).await.unwrap();
+    assert!(!warnings.is_empty() && warnings.iter().all(|n| n.kind == "warning" && n.title.contains("预警通知单")), "{warnings:?}");
+    let tasks = db.tasks(plan, "2026-10", None).await.unwrap();
+    assert!(tasks.iter().any(|t| t.source == "deduction") && tasks.iter().any(|t| t.source == "grade") && tasks.iter().all(|t| t.status == "open"));
+    let talks = db.follow_ups(plan, "2026-Q3", None).await.unwrap();
+    assert!(talks.len() >= 7 && talks.iter().all(|f| f.action == "提醒谈话" && f.status == "proposed"), "the last two of each of 7 categories: {talks:?}");
+    assert!(db.follow_ups(plan, "2026-H1", None).await.unwrap().iter().all(|f| f.action == "调整岗位"));
 
     // The server and the command line agree to the cent, rank and grade, in every computed
     // period (before and after the mid-year version, quarters, halves, the year).

@@ -4,12 +4,13 @@
 
 mod common;
 
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Request, header};
 use common::{APRIL, MARCH, PLAN, PLAN_TOML, World, seed};
 use serde_json::{Value, json};
 use yardstick_storage::Db;
 
-on_both_backends!(monitoring_report, rules_make_warnings_tasks_and_follow_ups_once, notices_by_hand_and_acknowledgement, rectification_lifecycle, follow_ups_are_confirmed_or_dismissed);
+on_both_backends!(pages_for_monitoring_and_rectification, monitoring_report, rules_make_warnings_tasks_and_follow_ups_once, notices_by_hand_and_acknowledgement, rectification_lifecycle, follow_ups_are_confirmed_or_dismissed);
 
 fn api(path: &str) -> String {
     format!("/api/v1{path}")
@@ -59,6 +60,10 @@ async fn with_rules(db: Db) -> World {
 
 async fn post(w: &World, who: &common::Cred, path: String, body: Option<Value>) -> common::Resp {
     w.send(Method::POST, &api(&path), who, body).await
+}
+
+fn page_text(r: &common::Resp) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
 }
 
 fn units_of(v: &Value) -> Vec<String> {
@@ -263,4 +268,70 @@ async fn follow_ups_are_confirmed_or_dismissed(db: Db) {
     let d = post(&w, &staff, format!("{p}/follow-ups/{}/decision", id_of("B1")), Some(json!({ "decision": "dismiss", "note": "事出有因：3月受疫情影响" }))).await.ok();
     assert_eq!(d["status"], "dismissed");
     assert_eq!(d["rule"], "月度排名末位 → 提醒谈话");
+}
+
+/// A browser form post with the session cookie and the CSRF token as a form field.
+async fn form(w: &World, who: &common::Cred, path: &str, fields: &[(&str, &str)]) -> common::Resp {
+    let common::Cred::Session { cookie, csrf } = who else { panic!("a browser session") };
+    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let mut body = format!("_csrf={}", enc(csrf));
+    for (k, v) in fields {
+        body.push_str(&format!("&{k}={}", enc(v)));
+    }
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, format!("ys_session={cookie}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("request");
+    w.raw(req).await
+}
+
+async fn pages_for_monitoring_and_rectification(db: Db) {
+    let w = with_rules(db).await;
+    let staff = w.sign_in("staff").await;
+    let leader = w.sign_in("leader").await;
+    let q = format!("?plan={PLAN}&period={MARCH}");
+    // The monitoring report: one click from the navigation, lagging lines marked in words.
+    let page = w.get(&format!("/monitoring{q}"), &staff).await;
+    page.expect(200, None);
+    let html = page_text(&page);
+    assert!(html.contains("href=\"/monitoring\"") && html.contains("2026年3月月度监测报告"), "the monitoring page");
+    assert!(html.contains("id=\"mon-GDP-A1\" class=\"lagging\"") && html.contains("低于目标") && html.contains("落后同类均值"));
+    assert!(!html.contains("id=\"mon-GDP-B2\" class=\"lagging\""));
+    w.get(&format!("/monitoring{q}"), &w.sign_in("viewer").await).await.expect(403, None);
+
+    // The office runs the rules from the page; the unit sees its warning notice and task.
+    let r = form(&w, &staff, "/oversight/run", &[("plan", PLAN), ("period", MARCH)]).await;
+    assert_eq!(r.status.as_u16(), 303);
+    assert!(r.header("location").unwrap().contains("ok=run"));
+    let html = page_text(&w.get(&format!("/oversight{q}"), &leader).await);
+    assert!(html.contains("预警通知单") && html.contains("城关镇："));
+    assert!(html.contains("action=\"/oversight/ack\"") && html.contains("action=\"/oversight/report\""));
+    assert!(!html.contains("高村镇"), "only its own unit's notices and tasks");
+    let tasks = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/rectifications")), &leader).await.ok();
+    let id = tasks[0]["id"].as_i64().unwrap().to_string();
+    // An empty report is shown again on the page with the reason, nothing changed.
+    let r = form(&w, &leader, "/oversight/report", &[("plan", PLAN), ("period", MARCH), ("id", &id), ("report", " ")]).await;
+    assert_eq!(r.status.as_u16(), 422);
+    assert!(page_text(&r).contains("须填写整改报告"));
+    let r = form(&w, &leader, "/oversight/report", &[("plan", PLAN), ("period", MARCH), ("id", &id), ("report", "已整改。")]).await;
+    assert_eq!(r.status.as_u16(), 303);
+    // Another unit's task cannot be answered from the page either.
+    let all = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/rectifications")), &staff).await.ok();
+    let a2 = all.as_array().unwrap().iter().find(|t| t["unit_key"] == "A2").unwrap()["id"].as_i64().unwrap().to_string();
+    form(&w, &leader, "/oversight/report", &[("plan", PLAN), ("period", MARCH), ("id", &a2), ("report", "x")]).await.expect(403, None);
+    // The office closes it; a missing CSRF token is refused.
+    let html = page_text(&w.get(&format!("/oversight{q}"), &staff).await);
+    assert!(html.contains("action=\"/oversight/task\"") && html.contains("action=\"/oversight/follow-up\""));
+    let r = form(&w, &staff, "/oversight/task", &[("plan", PLAN), ("period", MARCH), ("id", &id), ("decision", "close")]).await;
+    assert_eq!(r.status.as_u16(), 303);
+    let t = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/rectifications")), &staff).await.ok();
+    assert_eq!(t.as_array().unwrap().iter().find(|x| x["id"].as_i64().unwrap().to_string() == id).unwrap()["status"], "closed");
+    let common::Cred::Session { cookie, .. } = &staff else { unreachable!() };
+    let forged = common::Cred::Session { cookie: cookie.clone(), csrf: "forged".into() };
+    let r = form(&w, &forged, "/oversight/run", &[("plan", PLAN), ("period", MARCH)]).await;
+    r.expect(403, None);
+    assert!(page_text(&r).contains("表单已过期"));
 }

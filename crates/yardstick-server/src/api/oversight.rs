@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use yardstick_engine::oversight::{self as ov, Condition, Measure, Outcome};
 use yardstick_engine::{Level, Model, Roster};
+use yardstick_storage::Db;
 use yardstick_storage::oversight::{FollowUp, Generated, NewFollowUp, NewNotice, NewTask, Notice, Task};
 
 use super::*;
@@ -65,11 +66,9 @@ fn no_month(period: &str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_a_month", format!("监测报告按月编制：{period} 不是月份"), format!("monitoring is monthly: {period} is not a month"))
 }
 
-/// The model, roster and monitoring of a month, from the stored values.
-async fn monitor_of(st: &AppState, plan: &str, period: Period) -> ApiResult<(Arc<Model>, Arc<Roster>, ov::Monitor)> {
-    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
-    let values = st.db.values(plan, &[period.to_string()], None).await?;
-    let (model, roster) = (cached.model.clone(), cached.roster.clone());
+/// The monitoring of a month, from the stored values.
+async fn monitor_of(db: &Db, model: Arc<Model>, roster: Arc<Roster>, plan: &str, period: Period) -> ApiResult<ov::Monitor> {
+    let values = db.values(plan, &[period.to_string()], None).await?;
     let m = tokio::task::spawn_blocking(move || {
         let loader = yardstick_formats::data::DataLoader::new(&model, roster.clone(), Some(vec![period]));
         loader.add_csv("values", &compute::data_csv(&values, &[]));
@@ -79,8 +78,7 @@ async fn monitor_of(st: &AppState, plan: &str, period: Period) -> ApiResult<(Arc
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::invalid)?;
-    let m = m.unwrap_or_else(|| ov::Monitor::empty(period));
-    Ok((cached.model, cached.roster, m))
+    Ok(m.unwrap_or_else(|| ov::Monitor::empty(period)))
 }
 
 /// The monthly monitoring report as the caller may see it (a unit: its own lines, with the
@@ -92,7 +90,9 @@ pub(crate) async fn monitoring_report(st: &AppState, a: &auth::Auth, plan: &str,
     if period.level != Level::Month {
         return Err(no_month(&period.to_string()));
     }
-    let (model, _roster, m) = monitor_of(st, plan, period).await?;
+    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
+    let model = cached.model.clone();
+    let m = monitor_of(&st.db, cached.model, cached.roster, plan, period).await?;
     let ver = &model.versions[model.version_for(period) as usize];
     let own = a.user.unit_key.clone();
     let mut by_ind: Vec<MonitorIndicatorOut> = Vec::new();
@@ -167,10 +167,10 @@ fn rule_words(r: &ov::ConsequenceRule) -> String {
 
 /// Every published period of `level` of every plan, as outcomes (the consequence rules look
 /// back across years, and each year is its own plan).
-async fn history(st: &AppState, level: Level) -> ApiResult<Vec<(Period, Vec<Outcome>)>> {
+async fn history(db: &Db, level: Level) -> ApiResult<Vec<(Period, Vec<Outcome>)>> {
     let mut current: HashMap<Period, (i64, i64)> = HashMap::new();
-    for plan in st.db.plans().await? {
-        for x in st.db.publications(&plan.key, None).await? {
+    for plan in db.plans().await? {
+        for x in db.publications(&plan.key, None).await? {
             let Some(p) = Period::parse(&x.period).filter(|p| p.level == level) else { continue };
             let e = current.entry(p).or_insert((x.version, x.set_id));
             if x.version >= e.0 {
@@ -180,7 +180,7 @@ async fn history(st: &AppState, level: Level) -> ApiResult<Vec<(Period, Vec<Outc
     }
     let mut out = Vec::new();
     for (p, (_, set)) in current {
-        let rows = st.sets.rows(&st.db, set, None).await?;
+        let rows = db.result_rows(set, None, 0, i64::MAX).await?;
         let outcomes = rows
             .iter()
             .filter_map(|r| Some(Outcome { subject: r.subject.clone(), category: r.category.clone(), rank: u32::try_from(r.rank?).ok()?, grade: r.grade.clone().unwrap_or_default() }))
@@ -197,14 +197,17 @@ pub(crate) async fn run_rules(st: &AppState, a: &auth::Auth, plan: &str, period:
     authz::require(a, Perm::Oversee)?;
     plan_exists(st, plan).await?;
     let period = parse_period(period)?;
-    let ps = period.to_string();
     let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
-    let model = cached.model.clone();
+    apply_rules(&st.db, cached.model, cached.roster, plan, period, &a.user.username, now_ms()).await
+}
+
+/// The rules of `model` (the plan's latest version) applied to a period of the plan.
+pub(crate) async fn apply_rules(db: &Db, model: Arc<Model>, roster: Arc<Roster>, plan: &str, period: Period, actor: &str, now: i64) -> ApiResult<Generated> {
+    let ps = period.to_string();
     let ver = &model.versions[model.version_for(period) as usize];
-    let now = now_ms();
     let mut notices = Vec::new();
     if period.level == Level::Month && !model.warnings.is_empty() {
-        let (_, _, m) = monitor_of(st, plan, period).await?;
+        let m = monitor_of(db, model.clone(), roster, plan, period).await?;
         for l in &m.lines {
             let subj = &model.subjects[l.subject as usize];
             let ind = &ver.indicators[l.indicator as usize];
@@ -233,7 +236,7 @@ pub(crate) async fn run_rules(st: &AppState, a: &auth::Auth, plan: &str, period:
     let deadline = now + i64::from(model.rectification.days) * 86_400_000;
     let required = "写明问题原因、整改措施、责任人和完成时限，附佐证材料".to_string();
     let mut tasks = Vec::new();
-    for o in st.db.occurrences(plan, std::slice::from_ref(&ps), None).await? {
+    for o in db.occurrences(plan, std::slice::from_ref(&ps), None).await? {
         let Some(ind) = ver.indicators.iter().find(|i| i.key == o.indicator) else { continue };
         let source = match ind.method {
             yardstick_engine::model::Method::Deduction { .. } => "deduction",
@@ -243,16 +246,16 @@ pub(crate) async fn run_rules(st: &AppState, a: &auth::Auth, plan: &str, period:
         let what = if source == "veto" { "一票否决" } else { "扣分" };
         tasks.push(NewTask { unit_key: o.subject.clone(), source, source_ref: o.id.to_string(), problem: format!("{}（{what}）：{}", ind.name, o.reason), required: required.clone(), deadline_ms: deadline });
     }
-    for c in st.db.spot_checks(plan, &ps).await? {
+    for c in db.spot_checks(plan, &ps).await? {
         for f in c.findings.into_iter().filter(|f| f.falsified) {
             tasks.push(NewTask { unit_key: f.unit_key.clone(), source: "finding", source_ref: format!("{}/{}", c.id, f.unit_key), problem: format!("察访核验发现弄虚作假：{}", f.finding), required: required.clone(), deadline_ms: deadline });
         }
     }
-    let published = st.db.current_publication(plan, &ps).await?;
+    let published = db.current_publication(plan, &ps).await?;
     if let Some(x) = &published {
         if !model.rectification.grades.is_empty() {
-            let units: HashMap<String, Unit> = st.db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
-            for r in st.sets.rows(&st.db, x.set_id, None).await?.iter() {
+            let units: HashMap<String, Unit> = db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
+            for r in db.result_rows(x.set_id, None, 0, i64::MAX).await?.iter() {
                 let Some(g) = r.grade.as_ref().filter(|g| model.rectification.grades.contains(g)) else { continue };
                 // Results may list subjects that are not units (teams, people); tasks go to units.
                 if !units.contains_key(&r.subject) {
@@ -265,12 +268,12 @@ pub(crate) async fn run_rules(st: &AppState, a: &auth::Auth, plan: &str, period:
     // Follow-ups on the published results.
     let mut follow = Vec::new();
     if published.is_some() && model.consequences.iter().any(|r| r.level == period.level) {
-        let h = history(st, period.level).await?;
+        let h = history(db, period.level).await?;
         for f in ov::consequences(&model.consequences, &h, period) {
             follow.push(NewFollowUp { subject: f.subject, action: f.action, rule: rule_words(&model.consequences[f.rule as usize]), periods: f.periods.iter().map(|p| p.to_string()).collect() });
         }
     }
-    Ok(st.db.generate_oversight(plan, &ps, &notices, &tasks, &follow, &a.user.username, now).await?)
+    Ok(db.generate_oversight(plan, &ps, &notices, &tasks, &follow, actor, now).await?)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -7,6 +7,7 @@
 //! - [`session`]: sign-in and sign-out.
 //! - [`results`]: the dashboard, the results table and a subject's explanation.
 //! - [`cycle`]: the monthly cycle: submissions, their review and return.
+//! - [`oversight`]: the monthly monitoring report, notices, rectification tasks, follow-ups.
 //! - [`admin`]: users, units, categories and the audit log.
 //! - [`assets`]: the embedded static files.
 
@@ -29,6 +30,7 @@ use crate::error::ApiError;
 pub mod admin;
 pub mod assets;
 pub mod cycle;
+pub mod oversight;
 pub mod results;
 pub mod session;
 
@@ -53,6 +55,14 @@ pub fn router() -> Router<AppState> {
         .route("/entry", get(cycle::entry).post(cycle::save_entry))
         .route("/submissions/submit", post(cycle::submit))
         .route("/submissions/decide", post(cycle::decide))
+        .route("/monitoring", get(oversight::monitoring))
+        .route("/oversight", get(oversight::page))
+        .route("/oversight/run", post(oversight::run))
+        .route("/oversight/notice", post(oversight::notice))
+        .route("/oversight/ack", post(oversight::ack))
+        .route("/oversight/report", post(oversight::report))
+        .route("/oversight/task", post(oversight::task))
+        .route("/oversight/follow-up", post(oversight::follow_up))
         .merge(assets::router())
 }
 
@@ -273,6 +283,8 @@ impl Chrome {
             add("/results", "考核结果", "Results", can(Perm::ReadPublished));
             add("/entry", "数据填报", "Data entry", a.user.unit_key.is_some() && can(Perm::WriteValues));
             add("/submissions", "数据报送", "Submissions", can(Perm::ReadSubmissions));
+            add("/monitoring", "监测报告", "Monitoring", can(Perm::ReadMonitoring));
+            add("/oversight", "预警与整改", "Warnings", can(Perm::ReadOversight));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);
