@@ -723,7 +723,7 @@ fn build_oversight(
             cx.at(span.clone(), format!("{path}.threshold"), Msg::new("阈值不能为负", "the threshold cannot be negative"));
         }
         let text = w.text.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-            format!("{{unit}}{{period}}“{{indicator}}”{}为{{value}}，低于预警线{{line}}，请分析原因、采取措施，按期整改。", measure.name_zh())
+            format!("{{period}}“{{indicator}}”{}监测值为{{value}}，预警线为{{line}}，已触发预警。请分析原因、采取措施，按期整改。", measure.name_zh())
         });
         if text.chars().count() > 1000 {
             cx.at(span.clone(), format!("{path}.text"), Msg::new("通知内容不超过 1000 字", "the text is at most 1000 characters"));

@@ -182,17 +182,17 @@ const OVERSIGHT_RULES: &str = r#"
 indicator = "G01"
 measure = "target"
 threshold = 0.9
-text = "{unit}：{period}“{indicator}”目标完成率为{value}，低于预警线{line}。请于收到本通知后 10 个工作日内分析原因、提出措施，并书面报告考核办。"
+text = "{period}“{indicator}”目标完成率为{value}，低于预警线{line}。请于收到本通知后 10 个工作日内分析原因、提出措施，并书面报告考核办。"
 
 [[warnings]]
 indicator = "G01"
 measure = "last_year"
-text = "{unit}：{period}“{indicator}”增速为{value}，低于上年同期（预警线{line}）。请分析原因，采取有效措施扭转下滑态势。"
+text = "{period}“{indicator}”增速为{value}，低于上年同期（预警线{line}）。请分析原因，采取有效措施扭转下滑态势。"
 
 [[warnings]]
 indicator = "CTL"
 measure = "target"
-text = "{unit}：{period}“{indicator}”为控制目标的{value}，超过预警线{line}。请立即采取节能降耗措施。"
+text = "{period}“{indicator}”为控制目标的{value}，超过预警线{line}。请立即采取节能降耗措施。"
 
 # 结果运用（M14）：季度、半年、年度排名靠后和年度等次“一般”的后续措施，由考核办确认。
 [[consequences]]

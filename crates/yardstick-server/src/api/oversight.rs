@@ -225,7 +225,7 @@ pub(crate) async fn apply_rules(db: &Db, model: Arc<Model>, roster: Arc<Roster>,
                     kind: "warning",
                     indicator: ind.key.clone(),
                     measure: w.measure.key().into(),
-                    title: format!("关于{}“{}”指标{}滞后的预警通知单", subj.name, ind.name, w.measure.name_zh()),
+                    title: format!("关于{}“{}”指标{}情况的预警通知单", subj.name, ind.name, w.measure.name_zh()),
                     body: fill(&w.text, &subj.name, &ind.name, &period.label_zh(), &value, &line),
                     dedup: Some(format!("{plan}/{ps}/{}/{}/{}", subj.key, ind.key, w.measure.key())),
                 });
