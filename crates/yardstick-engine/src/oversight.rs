@@ -291,7 +291,7 @@ fn meets(cond: &Condition, o: &Outcome, all: &[Outcome]) -> bool {
             let after = all.iter().filter(|x| x.category == o.category && x.rank > o.rank).count();
             after < *places as usize
         }
-        Condition::Grade(grades) => grades.iter().any(|g| *g == o.grade),
+        Condition::Grade(grades) => grades.contains(&o.grade),
     }
 }
 

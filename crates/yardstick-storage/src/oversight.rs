@@ -152,6 +152,7 @@ impl Db {
     /// Writes what a generation run found, skipping anything made before (by `dedup` for
     /// warnings, by source for tasks, by subject and action for follow-ups); one audit row
     /// per item made.
+    #[allow(clippy::too_many_arguments)]
     pub async fn generate_oversight(&self, plan_key: &str, period: &str, notices: &[NewNotice], tasks: &[NewTask], follow_ups: &[NewFollowUp], actor: &str, at_ms: i64) -> Result<Generated> {
         let nsql = format!(
             "INSERT INTO notices (plan_key, period, unit_key, kind, indicator, measure, title, body, issued_ms, issued_by, dedup) \
@@ -202,6 +203,7 @@ impl Db {
     }
 
     /// Issues a notice by hand (通知单).
+    #[allow(clippy::too_many_arguments)]
     pub async fn issue_notice(&self, plan_key: &str, period: &str, unit: &str, title: &str, body: &str, actor: &str, at_ms: i64) -> Result<Notice> {
         let title = text("bad_title", ("标题", "title"), Some(title), true, 200)?.unwrap_or_default();
         let body = text("bad_body", ("正文", "body"), Some(body), true, 5000)?.unwrap_or_default();
@@ -270,6 +272,7 @@ impl Db {
 
     /// The office closes a reported task (accepting the report) or reopens it with a note
     /// saying what is still missing.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_task(&self, plan_key: &str, period: &str, id: i64, close: bool, note: Option<&str>, actor: &str, at_ms: i64) -> Result<Task> {
         let note = text(if close { "note_too_long" } else { "note_required" }, ("意见", "note"), note, !close, 1000)?;
         let sql = sqlx::AssertSqlSafe(format!("SELECT {TASK_COLS} FROM rectifications WHERE plan_key = $1 AND period = $2 AND id = $3"));
@@ -304,6 +307,7 @@ impl Db {
 
     /// The office confirms a proposed follow-up (it will be carried out) or dismisses it;
     /// a dismissal needs a note saying why.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_follow_up(&self, plan_key: &str, period: &str, id: i64, confirm: bool, note: Option<&str>, actor: &str, at_ms: i64) -> Result<FollowUp> {
         let note = text(if confirm { "note_too_long" } else { "note_required" }, ("意见", "note"), note, !confirm, 1000)?;
         let sql = sqlx::AssertSqlSafe(format!("SELECT {FOLLOW_COLS} FROM follow_ups WHERE plan_key = $1 AND period = $2 AND id = $3"));

@@ -252,17 +252,15 @@ pub(crate) async fn apply_rules(db: &Db, model: Arc<Model>, roster: Arc<Roster>,
         }
     }
     let published = db.current_publication(plan, &ps).await?;
-    if let Some(x) = &published {
-        if !model.rectification.grades.is_empty() {
-            let units: HashMap<String, Unit> = db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
-            for r in db.result_rows(x.set_id, None, 0, i64::MAX).await?.iter() {
-                let Some(g) = r.grade.as_ref().filter(|g| model.rectification.grades.contains(g)) else { continue };
-                // Results may list subjects that are not units (teams, people); tasks go to units.
-                if !units.contains_key(&r.subject) {
-                    continue;
-                }
-                tasks.push(NewTask { unit_key: r.subject.clone(), source: "grade", source_ref: r.subject.clone(), problem: format!("{}考核等次为“{g}”", period.label_zh()), required: required.clone(), deadline_ms: deadline });
+    if let Some(x) = published.as_ref().filter(|_| !model.rectification.grades.is_empty()) {
+        let units: HashMap<String, Unit> = db.units(None).await?.into_iter().map(|u| (u.key.clone(), u)).collect();
+        for r in db.result_rows(x.set_id, None, 0, i64::MAX).await?.iter() {
+            let Some(g) = r.grade.as_ref().filter(|g| model.rectification.grades.contains(g)) else { continue };
+            // Results may list subjects that are not units (teams, people); tasks go to units.
+            if !units.contains_key(&r.subject) {
+                continue;
             }
+            tasks.push(NewTask { unit_key: r.subject.clone(), source: "grade", source_ref: r.subject.clone(), problem: format!("{}考核等次为“{g}”", period.label_zh()), required: required.clone(), deadline_ms: deadline });
         }
     }
     // Follow-ups on the published results.
