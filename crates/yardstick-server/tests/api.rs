@@ -853,6 +853,13 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission/decision", format!("{p}/periods/{APRIL}/units/A2/submission/decision"), Some(json!({ "decision": "accept" }))),
         (Method::POST, "/plans/{plan}/periods/{period}/spot-checks", format!("{p}/periods/{APRIL}/spot-checks"), Some(json!({ "size": 1 }))),
         (Method::PUT, "/plans/{plan}/periods/{period}/spot-checks/{id}/findings/{unit}", format!("{p}/periods/{APRIL}/spot-checks/1/findings/A2"), Some(json!({ "finding": "x", "falsified": false }))),
+        // Monitoring and rectification (M14, M15).
+        (Method::POST, "/plans/{plan}/periods/{period}/oversight-runs", format!("{p}/periods/{MARCH}/oversight-runs"), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/notices", format!("{p}/periods/{MARCH}/notices"), Some(json!({ "unit": "A1", "title": "x", "body": "x" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/notices/{id}/acknowledgement", format!("{p}/periods/{MARCH}/notices/1/acknowledgement"), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/report", format!("{p}/periods/{MARCH}/rectifications/1/report"), Some(json!({ "report": "x" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/decision", format!("{p}/periods/{MARCH}/rectifications/1/decision"), Some(json!({ "decision": "close" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/follow-ups/{id}/decision", format!("{p}/periods/{MARCH}/follow-ups/1/decision"), Some(json!({ "decision": "confirm" }))),
     ];
     let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
     for (m, path) in common::openapi_operations(&w.app).await {

@@ -105,6 +105,8 @@ async fn monitoring_report(db: Db) {
     w.get(&api(&format!("/plans/{PLAN}/periods/2026-Q1/monitoring")), &staff).await.expect(422, Some("not_a_month"));
     w.get(&api(&format!("/plans/{PLAN}/periods/2026-13/monitoring")), &staff).await.expect(400, Some("bad_period"));
     w.get(&api("/plans/nope/periods/2026-03/monitoring"), &staff).await.expect(404, Some("not_found"));
+    w.get(&api(&format!("/plans/{PLAN}/periods/2027-03/monitoring")), &staff).await.expect(422, Some("period_outside_plan"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/2025/oversight-runs")), &staff, None).await.expect(422, Some("period_outside_plan"));
 }
 
 async fn rules_make_warnings_tasks_and_follow_ups_once(db: Db) {

@@ -62,6 +62,21 @@ pub(crate) struct MonitoringReport {
     pub warned: usize,
 }
 
+/// A period of the plan's year (the rules and the data are the year's).
+async fn plan_period(st_db: &Db, plan: &str, period: &str) -> ApiResult<Period> {
+    let p = st_db.plan(plan).await?.ok_or_else(|| ApiError::not_found(format!("方案“{plan}”不存在"), format!("the plan '{plan}' does not exist")))?;
+    let period = parse_period(period)?;
+    if i64::from(period.year) != p.year {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "period_outside_plan",
+            format!("期间 {period} 不在方案“{plan}”的年度 {} 内", p.year),
+            format!("the period {period} is outside the year {} of the plan '{plan}'", p.year),
+        ));
+    }
+    Ok(period)
+}
+
 fn no_month(period: &str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_a_month", format!("监测报告按月编制：{period} 不是月份"), format!("monitoring is monthly: {period} is not a month"))
 }
@@ -85,8 +100,7 @@ async fn monitor_of(db: &Db, model: Arc<Model>, roster: Arc<Roster>, plan: &str,
 /// category's mean).
 pub(crate) async fn monitoring_report(st: &AppState, a: &auth::Auth, plan: &str, period: &str) -> ApiResult<MonitoringReport> {
     let scope = authz::require(a, Perm::ReadMonitoring)?;
-    plan_exists(st, plan).await?;
-    let period = parse_period(period)?;
+    let period = plan_period(&st.db, plan, period).await?;
     if period.level != Level::Month {
         return Err(no_month(&period.to_string()));
     }
@@ -195,8 +209,7 @@ async fn history(db: &Db, level: Level) -> ApiResult<Vec<(Period, Vec<Outcome>)>
 /// follow-ups the consequence rules call for on its published results. Idempotent.
 pub(crate) async fn run_rules(st: &AppState, a: &auth::Auth, plan: &str, period: &str) -> ApiResult<Generated> {
     authz::require(a, Perm::Oversee)?;
-    plan_exists(st, plan).await?;
-    let period = parse_period(period)?;
+    let period = plan_period(&st.db, plan, period).await?;
     let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
     apply_rules(&st.db, cached.model, cached.roster, plan, period, &a.user.username, now_ms()).await
 }

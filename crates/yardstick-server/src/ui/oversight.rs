@@ -255,7 +255,20 @@ fn date_zh(ms: i64) -> String {
 async fn oversight_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &PageQuery, problem: Option<String>) -> ApiResult<OversightTpl> {
     authz::require(a, Perm::ReadOversight)?;
     let (plans, plan, periods) = plan_and_periods(st, q.plan.as_deref(), false).await?;
-    let period = chosen_period(&periods, q.period.as_deref())?;
+    // Without a choice: the latest published month (the rules look at published results).
+    let mut latest_published = None;
+    if q.period.as_deref().is_none_or(str::is_empty) {
+        for p in periods.iter().rev().filter(|p| Period::parse(&p.period).is_some_and(|x| x.level == Level::Month)) {
+            if st.db.current_publication(&plan.key, &p.period).await?.is_some() {
+                latest_published = Some(p.period.clone());
+                break;
+            }
+        }
+    }
+    let period = match latest_published {
+        Some(p) => p,
+        None => chosen_period(&periods, q.period.as_deref())?,
+    };
     let notices = ov::notices_for(st, a, &plan.key, &period).await?;
     let tasks = ov::tasks_for(st, a, &plan.key, &period).await?;
     let follow = ov::follow_ups_for(st, a, &plan.key, &period).await?;

@@ -297,6 +297,8 @@ async function main() {
     await page.goto(BASE + "/entry?period=2026-10");
     ok((await page.$$("#entry-table input:not([disabled])")).length === 0 && (await page.textContent("body")).includes("已锁定"), "an accepted month is shown locked");
 
+    await oversightChecks(page);
+
     // ---- A phone-sized screen (375 × 812), as leaders use it.
     await page.goto(BASE + "/");
     await signOut(page);
@@ -324,6 +326,54 @@ async function main() {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
   }
+}
+
+// ==== Monitoring, warnings, rectification and consequences (M14, M15) ===================
+// A section of its own: the unit leader acknowledges a warning notice and files a
+// rectification report (a blank one first), the office reads the monthly monitoring report,
+// closes the task and decides follow-ups of the third quarter. Starts signed in as anyone;
+// ends signed in as the office's staff.
+async function oversightChecks(page) {
+  await page.goto(BASE + "/");
+  await signOut(page);
+  await signIn(page, "leader");
+  await Promise.all([page.waitForNavigation(), page.click("nav >> text=预警与整改")]);
+  ok((await page.textContent("h1")).includes("预警与整改") && (await page.textContent("h1")).includes("2026年11月"), "the warnings page opens on the latest published month", await page.textContent("h1"));
+  await page.goto(BASE + "/oversight?period=2026-10");
+  const notices = page.locator("article.official.warning");
+  ok((await notices.count()) >= 1 && (await notices.first().textContent()).includes("预警通知单") && (await notices.first().textContent()).includes("演示县考核办"), "the unit's warning notices read as official notices, with the issuing office");
+  await Promise.all([page.waitForNavigation(), notices.first().locator("button", { hasText: "签收" }).click()]);
+  ok((await page.textContent(".flash")).includes("已签收") && (await notices.first().textContent()).includes("签收："), "the leader acknowledges a notice and the page says by whom and when");
+  const task = page.locator("#tasks-table tbody tr", { has: page.locator("textarea[name=report]") }).first();
+  const taskId = await task.getAttribute("id");
+  await task.locator("textarea[name=report]").evaluate((e) => e.removeAttribute("required"));
+  let r = (await Promise.all([page.waitForNavigation(), task.locator("button[type=submit]").click()]))[0];
+  ok(r.status() === 422 && (await page.textContent(".notice.danger")).includes("须填写整改报告"), "a blank rectification report is refused with a message (422)", r.status());
+  await page.fill(`#${taskId} textarea[name=report]`, "已召开专题会议分析原因，制定整改措施三项，已完成两项。");
+  await Promise.all([page.waitForNavigation(), page.click(`#${taskId} button[type=submit]`)]);
+  ok((await page.textContent(".flash")).includes("整改报告已报送") && (await page.textContent("#" + taskId)).includes("已报送整改报告"), "the report is filed and the task shows it");
+  await shot(page, "15-oversight-leader-zh");
+  await signOut(page);
+
+  await signIn(page, "staff");
+  await Promise.all([page.waitForNavigation(), page.click("nav >> text=监测报告")]);
+  ok((await page.textContent("h1")).includes("月度监测报告"), "the monthly monitoring report is one click from the navigation", await page.textContent("h1"));
+  await page.goto(BASE + "/monitoring?period=2026-10");
+  const lagging = await page.$$("table.monitoring tr.lagging");
+  ok(lagging.length > 0 && (await page.textContent("table.monitoring")).includes("低于目标"), "lagging lines are marked, in words", lagging.length);
+  await shot(page, "16-monitoring-staff-zh", false);
+  await page.goto(BASE + "/oversight?period=2026-10");
+  await Promise.all([page.waitForNavigation(), page.click(`#${taskId} button[value=close]`)]);
+  ok((await page.textContent(".flash")).includes("已销号") && (await page.textContent("#" + taskId)).includes("已销号"), "the office closes the reported task");
+  await page.goto(BASE + "/oversight?period=2026-Q3");
+  const proposed = page.locator("#follow-table tbody tr", { has: page.locator("button[value=confirm]") });
+  const before = await proposed.count();
+  ok(before >= 7, "the third quarter's reminder talks await the office", before);
+  r = (await Promise.all([page.waitForNavigation(), proposed.first().locator("button[value=dismiss]").click()]))[0];
+  ok(r.status() === 422 && (await page.textContent(".notice.danger")).includes("须填写意见"), "dismissing a follow-up needs a note (422)", r.status());
+  await Promise.all([page.waitForNavigation(), proposed.first().locator("button[value=confirm]").click()]);
+  ok((await page.textContent(".flash")).includes("已确认") && (await proposed.count()) === before - 1, "the office confirms a follow-up");
+  await shot(page, "17-follow-ups-staff-zh", false);
 }
 
 main().catch((e) => {
