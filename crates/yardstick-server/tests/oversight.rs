@@ -302,6 +302,8 @@ async fn pages_for_monitoring_and_rectification(db: Db) {
     assert!(html.contains("href=\"/monitoring\"") && html.contains("2026年3月月度监测报告"), "the monitoring page");
     assert!(html.contains("id=\"mon-GDP-A1\" class=\"lagging\"") && html.contains("低于目标") && html.contains("落后同类均值"));
     assert!(!html.contains("id=\"mon-GDP-B2\" class=\"lagging\""));
+    let only = page_text(&w.get(&format!("/monitoring{q}&lagging=1"), &staff).await);
+    assert!(only.contains("id=\"mon-GDP-A1\"") && !only.contains("id=\"mon-GDP-B2\""), "only the lagging lines");
     w.get(&format!("/monitoring{q}"), &w.sign_in("viewer").await).await.expect(403, None);
 
     // The office runs the rules from the page; the unit sees its warning notice and task.

@@ -27,6 +27,8 @@ pub struct PageQuery {
     plan: Option<String>,
     period: Option<String>,
     ok: Option<String>,
+    /// The monitoring report: only the lagging lines.
+    lagging: Option<String>,
 }
 
 /// The plan asked for, else the latest year's; its periods (`months` only: months).
@@ -100,6 +102,7 @@ struct MonitoringTpl {
     office: String,
     summary: String,
     can_run: bool,
+    only_lagging: bool,
     indicators: Vec<MonIndicator>,
 }
 
@@ -111,9 +114,11 @@ pub async fn monitoring(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
     let r = ov::monitoring_report(&st, &a, &plan.key, &period).await?;
     let dash = |s: Option<String>| s.unwrap_or_else(|| "—".into());
     let pct = |s: Option<String>| s.map(|v| format!("{v}%")).unwrap_or_else(|| "—".into());
+    let only_lagging = q.lagging.as_deref() == Some("1");
     let indicators = r
         .indicators
         .into_iter()
+        .filter(|i| !only_lagging || i.rows.iter().any(|x| !x.lags.is_empty()))
         .map(|i| MonIndicator {
             key: i.key,
             name: i.name,
@@ -122,6 +127,7 @@ pub async fn monitoring(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
             rows: i
                 .rows
                 .into_iter()
+                .filter(|x| !only_lagging || !x.lags.is_empty())
                 .map(|x| MonRow {
                     unit: x.unit,
                     name: x.name,
@@ -152,6 +158,7 @@ pub async fn monitoring(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
         period: r.period,
         summary,
         can_run: authz::scope(a.user.role, Perm::Oversee).is_some(),
+        only_lagging,
         indicators,
         c,
     };
@@ -408,7 +415,7 @@ async fn outcome(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &ActForm, r:
     match r {
         Ok(ok) => Ok(back(f, ok)),
         Err(e) if matches!(e.status, StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY) => {
-            let q = PageQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), ok: None };
+            let q = PageQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), ..PageQuery::default() };
             let t = oversight_tpl(st, a, lang, uri, &q, Some(e.msg.get(lang).to_string())).await?;
             Ok(render_status(e.status, &t))
         }
