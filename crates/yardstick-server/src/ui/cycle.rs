@@ -65,7 +65,7 @@ struct BoardTpl {
 }
 
 /// The plan asked for, else the latest year's.
-fn chosen_plan(plans: &[Plan], asked: Option<&str>) -> ApiResult<Plan> {
+pub(super) fn chosen_plan(plans: &[Plan], asked: Option<&str>) -> ApiResult<Plan> {
     match asked.filter(|p| !p.is_empty()) {
         Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist"))),
         None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet")),

@@ -34,10 +34,7 @@ pub struct PageQuery {
 /// The plan asked for, else the latest year's; its periods (`months` only: months).
 async fn plan_and_periods(st: &AppState, asked: Option<&str>, months: bool) -> ApiResult<(Vec<Plan>, Plan, Vec<PeriodRow>)> {
     let plans = st.db.plans().await?;
-    let plan = match asked.filter(|p| !p.is_empty()) {
-        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
-        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
-    };
+    let plan = super::cycle::chosen_plan(&plans, asked)?;
     let mut periods: Vec<PeriodRow> = st.db.periods(&plan.key).await?.into_iter().filter(|p| Period::parse(&p.period).is_some_and(|x| !months || x.level == Level::Month)).collect();
     periods.sort_by_key(|p| Period::parse(&p.period));
     Ok((plans, plan, periods))
