@@ -21,6 +21,8 @@ use crate::authz::{self, Perm, Scope};
 use crate::compute::{self, ComputeError, Computed};
 use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 
+pub mod appeals;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
@@ -59,6 +61,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decide))
         .routes(routes!(list_spot_checks, draw_spot_check))
         .routes(routes!(record_finding))
+        .routes(routes!(appeals::list_evidence, appeals::upload_evidence))
+        .routes(routes!(appeals::download_evidence, appeals::withdraw_evidence))
+        .routes(routes!(appeals::request_correction))
+        .routes(routes!(appeals::list_corrections))
+        .routes(routes!(appeals::decide_correction))
+        .routes(routes!(appeals::file_appeal))
+        .routes(routes!(appeals::list_appeals))
+        .routes(routes!(appeals::route_appeal))
+        .routes(routes!(appeals::answer_appeal))
+        .routes(routes!(appeals::appeal_window))
 }
 
 // ---------------------------------------------------------------------------
@@ -315,6 +327,9 @@ pub struct Created {
 pub struct PublishBody {
     pub set_id: i64,
     pub reason: String,
+    /// Days after publication during which units may appeal (1–90; default: as set before, else 7).
+    #[serde(default)]
+    pub appeal_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -981,6 +996,9 @@ async fn publish(State(st): State<AppState>, Caller(a): Caller, Params(p): Param
     let set = st.db.result_set(b.set_id).await?.filter(|s| s.plan_key == p.plan && s.period == period);
     if set.is_none() {
         return Err(ApiError::not_found(format!("{period} 没有结果集 {}", b.set_id), format!("{period} has no result set {}", b.set_id)));
+    }
+    if let Some(days) = b.appeal_days {
+        st.db.set_appeal_days(&p.plan, &period, days, &a.user.username, now_ms()).await?;
     }
     let x = st.db.publish(b.set_id, b.reason.trim(), &a.user.username, now_ms()).await?;
     Ok((StatusCode::CREATED, Json(PublicationOut { version: x.version, set_id: x.set_id, published_ms: x.published_ms, published_by: x.published_by, reason: x.reason })))

@@ -11,6 +11,7 @@ pub mod values;
 pub mod results;
 pub mod sessions;
 pub mod cycle;
+pub mod appeals;
 
 pub use accounts::{NewUser, Role};
 
