@@ -435,7 +435,7 @@ fn check_name(field: &str, v: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn parse_period(p: &str) -> ApiResult<Period> {
+pub(crate) fn parse_period(p: &str) -> ApiResult<Period> {
     Period::parse(p).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{p}”无效（例：2026-03、2026-Q1、2026-H1、2026）"), format!("the period '{p}' is not valid (e.g. 2026-03, 2026-Q1, 2026-H1, 2026)")))
 }
 
@@ -987,21 +987,30 @@ async fn preview(State(st): State<AppState>, Caller(a): Caller, Params(p): Param
 #[utoipa::path(post, path = "/plans/{plan}/periods/{period}/publications", tag = "results",
     params(("plan" = String, Path), ("period" = String, Path)), request_body = PublishBody, responses((status = 201, body = PublicationOut), (status = 403), (status = 409), (status = 422)))]
 async fn publish(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<PublishBody>) -> ApiResult<(StatusCode, Json<PublicationOut>)> {
-    authz::require(&a, Perm::Publish)?;
-    plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
-    if b.reason.trim().is_empty() {
+    let x = publish_set(&st, &a, &p.plan, &p.period, b.set_id, &b.reason, b.appeal_days).await?;
+    Ok((StatusCode::CREATED, Json(PublicationOut { version: x.version, set_id: x.set_id, published_ms: x.published_ms, published_by: x.published_by, reason: x.reason })))
+}
+
+/// Publishes a result set of the period: the core of the API and the UI.
+pub(crate) async fn publish_set(st: &AppState, a: &auth::Auth, plan: &str, period: &str, set_id: i64, reason: &str, appeal_days: Option<i64>) -> ApiResult<yardstick_storage::results::Publication> {
+    authz::require(a, Perm::Publish)?;
+    plan_exists(st, plan).await?;
+    let period = parse_period(period)?.to_string();
+    if reason.trim().is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "发布须写明事由", "a publication needs a reason"));
     }
-    let set = st.db.result_set(b.set_id).await?.filter(|s| s.plan_key == p.plan && s.period == period);
+    let set = st.db.result_set(set_id).await?.filter(|s| s.plan_key == plan && s.period == period);
     if set.is_none() {
-        return Err(ApiError::not_found(format!("{period} 没有结果集 {}", b.set_id), format!("{period} has no result set {}", b.set_id)));
+        return Err(ApiError::not_found(format!("{period} 没有结果集 {set_id}"), format!("{period} has no result set {set_id}")));
     }
-    if let Some(days) = b.appeal_days {
-        st.db.set_appeal_days(&p.plan, &period, days, &a.user.username, now_ms()).await?;
+    if appeal_days.is_some_and(|d| !(1..=90).contains(&d)) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_days", "申诉期为 1 至 90 天", "the appeal window is 1 to 90 days"));
     }
-    let x = st.db.publish(b.set_id, b.reason.trim(), &a.user.username, now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(PublicationOut { version: x.version, set_id: x.set_id, published_ms: x.published_ms, published_by: x.published_by, reason: x.reason })))
+    let x = st.db.publish(set_id, reason.trim(), &a.user.username, now_ms()).await?;
+    if let Some(days) = appeal_days {
+        st.db.set_appeal_days(plan, &period, days, &a.user.username, now_ms()).await?;
+    }
+    Ok(x)
 }
 
 /// Every publication of a period, oldest first; the last is in force.
@@ -1401,28 +1410,33 @@ async fn list_spot_checks(State(st): State<AppState>, Caller(a): Caller, Params(
     params(("plan" = String, Path), ("period" = String, Path)), request_body = DrawBody,
     responses((status = 201, body = SpotCheckOut), (status = 403), (status = 404), (status = 422)))]
 async fn draw_spot_check(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<DrawBody>) -> ApiResult<(StatusCode, Json<SpotCheckOut>)> {
-    authz::require(&a, Perm::SpotCheck)?;
-    plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
-    if !st.db.periods(&p.plan).await?.iter().any(|x| x.period == period) {
+    let c = draw_check(&st, &a, &p.plan, &p.period, b.size, b.seed.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// Draws and records a spot check: the core of the API and the UI.
+pub(crate) async fn draw_check(st: &AppState, a: &auth::Auth, plan: &str, period: &str, size: u32, seed: Option<&str>) -> ApiResult<yardstick_storage::cycle::SpotCheck> {
+    authz::require(a, Perm::SpotCheck)?;
+    plan_exists(st, plan).await?;
+    let period = parse_period(period)?.to_string();
+    if !st.db.periods(plan).await?.iter().any(|x| x.period == period) {
         return Err(ApiError::not_found(format!("期间 {period} 尚未开放"), format!("the period {period} has not been opened")));
     }
-    let mut population: Vec<String> = st.db.submissions(&p.plan, &period).await?.into_iter().filter(|s| s.status != "returned").map(|s| s.unit_key).collect();
+    let mut population: Vec<String> = st.db.submissions(plan, &period).await?.into_iter().filter(|s| s.status != "returned").map(|s| s.unit_key).collect();
     population.sort();
-    let size = b.size as usize;
+    let size = size as usize;
     if size == 0 || size > population.len() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_size", format!("抽查数量应为 1–{}（本期已报送的单位数）", population.len()), format!("size is 1–{} (the submissions of the period)", population.len())));
     }
-    let seed = match b.seed.as_deref().map(str::trim) {
+    let seed = match seed.map(str::trim) {
         Some(s) if !s.is_empty() && s.chars().count() <= 200 => s.to_string(),
-        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
-        None => auth::random_token()[..16].to_string(),
+        Some(s) if !s.is_empty() => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
+        _ => auth::random_token()[..16].to_string(),
     };
     let units = draw(&seed, &population, size);
     let now = now_ms();
-    let id = st.db.save_spot_check(&p.plan, &period, &seed, size as i64, population.len() as i64, &units, &a.user.username, now).await?;
-    let c = yardstick_storage::cycle::SpotCheck { id, seed, size: size as i64, population: population.len() as i64, units, drawn_ms: now, drawn_by: a.user.username.clone(), findings: vec![] };
-    Ok((StatusCode::CREATED, Json(c.into())))
+    let id = st.db.save_spot_check(plan, &period, &seed, size as i64, population.len() as i64, &units, &a.user.username, now).await?;
+    Ok(yardstick_storage::cycle::SpotCheck { id, seed, size: size as i64, population: population.len() as i64, units, drawn_ms: now, drawn_by: a.user.username.clone(), findings: vec![] })
 }
 
 #[derive(Deserialize)]
