@@ -33,6 +33,7 @@ on_both_backends!(
     evidence_is_inert_and_scoped,
     corrections_keep_both_versions,
     appeals_are_answered_and_republished,
+    the_notice_marks_ties_and_keeps_to_the_category,
 );
 
 const V1: &str = "/api/v1";
@@ -1458,4 +1459,35 @@ async fn appeals_are_answered_and_republished(db: Db) {
     let acts: Vec<&str> = rows.iter().filter(|r| r["entity"] == "appeal").filter_map(|r| r["action"].as_str()).collect();
     assert_eq!(acts, ["file", "route", "answer", "republish"]);
     assert!(rows.iter().any(|r| r["entity"] == "occurrence" && r["action"] == "withdraw"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The period notice (通报): ties written 并列, a unit's own category only, office pages closed to units.
+
+async fn the_notice_marks_ties_and_keeps_to_the_category(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let rep = w.sign_in("reporter").await;
+    let rep_b = w.sign_in(REPORTER_B).await;
+    // April: A1 brought level with A2 (100 against a target of 100), then published.
+    let v = vec![yardstick_storage::values::ValueInput { indicator: "GDP".into(), field: "actual".into(), value: common::gdp_actual(1, APRIL) }];
+    w.db.put_values(PLAN, APRIL, "A1", &v, "seed", yardstick_server::auth::now_ms()).await.expect("values");
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    let set = w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.ok()["set_id"].as_i64().unwrap();
+    w.send(Method::POST, &api(&format!("{p}/publications")), &admin, Some(json!({ "set_id": set, "reason": "4月结果发布" }))).await.ok();
+    let page = w.get(&format!("/notice?plan={PLAN}&period={APRIL}"), &rep).await;
+    page.expect(200, None);
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    let table = html.split("<main").nth(1).unwrap_or("");
+    assert_eq!(html.matches("并列第2名").count(), 2, "A1 and A2 share second place: {table}");
+    assert!(html.contains("第1名") && html.contains("河西镇") && html.contains("4月结果发布"));
+    assert!(!html.contains("发改局"), "a unit's notice holds its own category only");
+    let b = String::from_utf8_lossy(&w.get(&format!("/notice?plan={PLAN}&period={APRIL}"), &rep_b).await.body).to_string();
+    assert!(b.contains("发改局") && !b.contains("城关镇"));
+    // Before publication there is no notice; the office's pages are closed to units.
+    w.get(&format!("/notice?plan={PLAN}&period=2026-05"), &rep).await.expect(404, None);
+    w.get(&format!("/desk?plan={PLAN}&period={APRIL}"), &rep).await.expect(403, None);
+    w.get(&format!("/desk?plan={PLAN}&period={APRIL}"), &admin).await.expect(200, None);
+    w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &rep).await.expect(200, None);
+    w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &w.sign_in("viewer").await).await.expect(403, None);
 }
