@@ -1,7 +1,8 @@
 //! The deadline rush (issue 4, item 11): every unit of the data set does, in the last hour
 //! before the units' deadline, what a unit does to hand in its month — writes its 40
 //! values, uploads one evidence file, submits — over `--connections` concurrent clients,
-//! as fast as the server answers (the hour compressed: the worst case, everyone at once).
+//! as fast as the server answers (the hour compressed: the worst case, everyone at once),
+//! or paced with `--rate R` units a second (units start on a fixed schedule).
 //! Then it checks that nothing was lost: every unit submitted and on time, a sample of
 //! units' values and files read back exactly, the audit chain intact.
 
@@ -56,6 +57,7 @@ pub async fn rush(w: Arc<World>, o: &Opts) {
     for _ in 0..o.connections {
         let (w, next, plan, period) = (w.clone(), next.clone(), plan.clone(), period.clone());
         let n = o.values;
+        let rate = o.rate;
         tasks.push(tokio::spawn(async move {
             let mut s = Steps::default();
             let mut c = Conn::new(w.addr);
@@ -65,6 +67,16 @@ pub async fn rush(w: Arc<World>, o: &Opts) {
                 if i >= w.units.len() {
                     break;
                 }
+                // Paced (--rate R): unit i starts R units a second after the first; its first
+                // step's latency counts from that moment, however late it is sent.
+                let scheduled = match rate {
+                    Some(r) => {
+                        let at = started + std::time::Duration::from_secs_f64(i as f64 / r);
+                        tokio::time::sleep_until(at.into()).await;
+                        Some(at)
+                    }
+                    None => None,
+                };
                 let unit = &w.units[i];
                 let base = format!("/api/v1/plans/{plan}/periods/{period}/units/{unit}");
                 let vals = values(&w, i, n);
@@ -76,8 +88,8 @@ pub async fn rush(w: Arc<World>, o: &Opts) {
                     ("evidence", Conn::build("POST", &format!("{base}/evidence?indicator={first}&name=ledger-{unit}.pdf"), &[("Authorization", &auth), ("Content-Type", "application/octet-stream")], Some(&evidence(unit, &period)))),
                     ("submit", Conn::build("POST", &format!("{base}/submission"), &[("Authorization", &auth)], None)),
                 ];
-                for (what, req) in steps {
-                    let t0 = Instant::now();
+                for (k, (what, req)) in steps.into_iter().enumerate() {
+                    let t0 = if k == 0 { scheduled.unwrap_or_else(Instant::now) } else { Instant::now() };
                     let r = c.send(&req).await;
                     let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
                     match r {
@@ -113,8 +125,9 @@ pub async fn rush(w: Arc<World>, o: &Opts) {
         println!("| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} |", v.len(), pct(v, 0.5), pct(v, 0.9), pct(v, 0.99), v.last().map_or(f64::NAN, |&x| x as f64 / 1000.0));
     }
     println!(
-        "\n{units} units × 3 requests over {} clients in {secs:.1} s: {:.0} requests/s, {:.0} values/s; {} errors{}",
+        "\n{units} units × 3 requests over {} clients ({}) in {secs:.1} s: {:.0} requests/s, {:.0} values/s; {} errors{}",
         o.connections,
+        o.rate.map_or("all at once".to_string(), |r| format!("paced at {r} units/s")),
         (all.values.len() + all.evidence.len() + all.submit.len()) as f64 / secs,
         all.values_sent as f64 / secs,
         all.errors.len(),

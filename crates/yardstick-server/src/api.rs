@@ -938,6 +938,7 @@ async fn compute_results(State(st): State<AppState>, Caller(a): Caller, Params(p
     authz::require(&a, Perm::Compute)?;
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?;
+    record_missing(&st, &a, &p.plan, &period.to_string()).await?;
     let c = compute::compute_period(&st.db, &p.plan, &period.to_string(), &a.user.username, now_ms()).await.map_err(compute_error)?;
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -1315,8 +1316,53 @@ async fn submit(State(st): State<AppState>, Caller(a): Caller, Params(p): Params
     let u = reach_unit(&st, &a, Perm::Submit, &p.unit).await?;
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?.to_string();
-    let s = st.db.submit(&p.plan, &period, &u.key, &a.user.username, now_ms()).await?;
+    let s = submit_unit(&st, &a, &p.plan, &period, &u.key).await?;
     Ok(Json(submission_out(&u, Some(s), false)))
+}
+
+/// The plan's items that the cycle records `event` on, in the version in force for `period`.
+pub(crate) async fn auto_items(st: &AppState, plan: &str, period: &str, event: yardstick_engine::model::AutoEvent) -> ApiResult<Vec<String>> {
+    let Some(p) = Period::parse(period) else { return Ok(Vec::new()) };
+    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
+    let v = cached.model.version_for(p) as usize;
+    Ok(cached.model.versions[v].indicators.iter().filter(|i| i.auto == Some(event)).map(|i| i.key.clone()).collect())
+}
+
+/// Submits a unit's month; a late first submission records the plan's late-submission
+/// deductions in the same transaction. The core of the API and the UI (the caller's
+/// permission is checked by the caller).
+pub(crate) async fn submit_unit(st: &AppState, a: &auth::Auth, plan: &str, period: &str, unit: &str) -> Result<yardstick_storage::cycle::Submission, yardstick_storage::StorageError> {
+    let items = auto_items(st, plan, period, yardstick_engine::model::AutoEvent::LateSubmission).await.unwrap_or_default();
+    let now = now_ms();
+    let due = st.db.deadlines(plan, period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms);
+    let reason = match due {
+        Some(d) => format!("逾期报送：截止 {}，报送于 {}", crate::ui::datetime(d), crate::ui::datetime(now)),
+        None => String::new(),
+    };
+    st.db.submit_recording(plan, period, unit, &items, &reason, &a.user.username, now).await
+}
+
+/// Records a spot-check finding; a falsified one records the plan's falsified-data
+/// deductions in the same transaction.
+pub(crate) async fn record_spot_finding(st: &AppState, a: &auth::Auth, plan: &str, period: &str, check: i64, unit: &str, finding: &str, falsified: bool) -> Result<yardstick_storage::cycle::Finding, yardstick_storage::StorageError> {
+    let items = if falsified { auto_items(st, plan, period, yardstick_engine::model::AutoEvent::FalsifiedData).await.unwrap_or_default() } else { Vec::new() };
+    let reason = format!("抽查核验（第 {check} 次抽查）发现数据弄虚作假：{finding}");
+    st.db.record_finding_with(plan, period, check, unit, finding, falsified, &items, &reason, &a.user.username, now_ms()).await
+}
+
+/// After the units' deadline of a month, records the plan's missing-submission deductions
+/// on every unit that has not submitted (once each); before it, nothing.
+pub(crate) async fn record_missing(st: &AppState, a: &auth::Auth, plan: &str, period: &str) -> ApiResult<usize> {
+    let items = auto_items(st, plan, period, yardstick_engine::model::AutoEvent::MissingSubmission).await?;
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let Some(due) = st.db.deadlines(plan, period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms) else { return Ok(0) };
+    if now_ms() <= due {
+        return Ok(0);
+    }
+    let reason = format!("逾期未报送：截止 {} 前未报送本月数据", crate::ui::datetime(due));
+    Ok(st.db.record_missing(plan, period, &items, &reason, &a.user.username, now_ms()).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1468,5 +1514,5 @@ async fn record_finding(State(st): State<AppState>, Caller(a): Caller, Params(p)
     if finding.is_empty() || finding.chars().count() > 2000 {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_finding", "核查结果应为 1–2000 字", "the finding is 1–2000 characters"));
     }
-    Ok(Json(st.db.record_finding(&p.plan, &period, p.id, &p.unit, finding, b.falsified, &a.user.username, now_ms()).await?))
+    Ok(Json(record_spot_finding(&st, &a, &p.plan, &period, p.id, &p.unit, finding, b.falsified).await?))
 }

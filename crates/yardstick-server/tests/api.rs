@@ -34,6 +34,7 @@ on_both_backends!(
     corrections_keep_both_versions,
     appeals_are_answered_and_republished,
     the_notice_marks_ties_and_keeps_to_the_category,
+    cycle_events_record_the_plans_deductions,
 );
 
 const V1: &str = "/api/v1";
@@ -1490,4 +1491,83 @@ async fn the_notice_marks_ties_and_keeps_to_the_category(db: Db) {
     w.get(&format!("/desk?plan={PLAN}&period={APRIL}"), &admin).await.expect(200, None);
     w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &rep).await.expect(200, None);
     w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &w.sign_in("viewer").await).await.expect(403, None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Cycle events the plan marks with `auto` (M7, M8): a late submission, a missing one and a
+// falsified figure found on a spot check become deductions with their reasons.
+
+async fn cycle_events_record_the_plans_deductions(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let leader = w.sign_in("leader").await;
+    let items = r#"
+[[indicators]]
+key = "LATE"
+name = "逾期报送扣分"
+kind = "constraint"
+method = "deduction"
+per = 1
+cap = 5
+auto = "late_submission"
+
+[[indicators]]
+key = "MISSING"
+name = "逾期未报扣分"
+kind = "constraint"
+method = "deduction"
+per = 3
+cap = 5
+auto = "missing_submission"
+
+[[indicators]]
+key = "FAKE"
+name = "数据造假扣分"
+kind = "constraint"
+method = "deduction"
+per = 5
+cap = 10
+auto = "falsified_data"
+"#;
+    let versions = api(&format!("/plans/{PLAN}/versions"));
+    let bad = format!("{PLAN_TOML}{}", items.replace("auto = \"falsified_data\"", "auto = \"whenever\""));
+    let r = w.send(Method::POST, &versions, &admin, Some(json!({ "toml": bad, "note": "x" }))).await;
+    r.expect(422, Some("invalid"));
+    assert!(r.text().contains("auto"), "the problem names the field: {}", r.text());
+    w.send(Method::POST, &versions, &admin, Some(json!({ "toml": format!("{PLAN_TOML}{items}"), "note": "逾期与造假自动扣分" }))).await.expect(201, None);
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    let occ = |v: &Value, item: &str| v["occurrences"].as_array().unwrap().iter().filter(|o| o["indicator"] == item).map(|o| o["reason"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    // Before the deadline: nothing missing yet, even when computed.
+    let now = yardstick_server::auth::now_ms();
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "", "due_ms": now + 3_600_000 }))).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.expect(201, None);
+    assert!(occ(&w.get(&values_uri(APRIL, "A3"), &admin).await.ok(), "MISSING").is_empty());
+    // The deadline passes: A1's submission is late and gets its deduction.
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "", "due_ms": now - 3_600_000 }))).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.ok();
+    let late = occ(&w.get(&values_uri(APRIL, "A1"), &admin).await.ok(), "LATE");
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(late[0].starts_with("逾期报送：截止"), "{late:?}");
+    // A falsified finding records the plan's deduction on the unit.
+    let c = w.send(Method::POST, &api(&format!("{p}/spot-checks")), &admin, Some(json!({ "size": 3, "seed": "auto" }))).await.ok();
+    let first = c["units"][0].as_str().unwrap().to_string();
+    w.send(Method::PUT, &api(&format!("{p}/spot-checks/{}/findings/{first}", c["id"])), &admin, Some(json!({ "finding": "台账显示实际为80亿元，报送为100亿元", "falsified": true }))).await.ok();
+    let fake = occ(&w.get(&values_uri(APRIL, &first), &admin).await.ok(), "FAKE");
+    assert!(fake.len() == 1 && fake[0].contains("弄虚作假") && fake[0].contains("台账显示"), "{fake:?}");
+    // Computing after the deadline records the missing ones, once however often it runs.
+    for _ in 0..2 {
+        w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.expect(201, None);
+    }
+    for unit in ["A3", "B2"] {
+        let m = occ(&w.get(&values_uri(APRIL, unit), &admin).await.ok(), "MISSING");
+        assert!(m.len() == 1 && m[0].starts_with("逾期未报送"), "{unit}: {m:?}");
+    }
+    for unit in ["A1", "A2", "B1"] {
+        assert!(occ(&w.get(&values_uri(APRIL, unit), &admin).await.ok(), "MISSING").is_empty(), "{unit} submitted");
+    }
+    // The deductions count: A3 loses 3 points in the preview, with the reason in its explanation.
+    let ex = w.get(&api(&format!("{p}/preview?category=A")), &admin).await.ok();
+    let a3 = ex["items"].as_array().unwrap().iter().find(|i| i["subject"] == "A3").unwrap().clone();
+    assert_eq!(a3["score"], "104.00", "107 less 3: {a3}");
 }

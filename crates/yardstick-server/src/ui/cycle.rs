@@ -245,7 +245,7 @@ async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &ActForm, e:
 /// `POST /submissions/submit`: the unit leader approves and submits the unit's data.
 pub async fn submit(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
     let u = api::reach_unit(&st, &a, Perm::Submit, &f.unit).await?;
-    match st.db.submit(&f.plan, &f.period, &u.key, &a.user.username, now_ms()).await {
+    match api::submit_unit(&st, &a, &f.plan, &f.period, &u.key).await {
         Ok(_) => Ok(back(&f, "submitted", &u.name)),
         Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
     }

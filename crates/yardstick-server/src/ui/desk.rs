@@ -452,7 +452,7 @@ pub async fn finding(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang):
         return refused(&st, &a, lang, &uri, &f, bad("核查结果应为 1–2000 字", "the finding is 1–2000 characters")).await;
     }
     let (id, unit) = (f.id.unwrap_or(0), f.unit.clone().unwrap_or_default());
-    attempt!(st, a, lang, uri, f, st.db.record_finding(&f.plan, &f.period, id, &unit, text, f.falsified.is_some(), &a.user.username, now_ms()).await);
+    attempt!(st, a, lang, uri, f, api::record_spot_finding(&st, &a, &f.plan, &f.period, id, &unit, text, f.falsified.is_some()).await);
     Ok(back(&f, "finding", "checks-h"))
 }
 
@@ -469,6 +469,7 @@ pub async fn correction(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
 pub async fn compute(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<DeskForm>) -> ApiResult<Response> {
     authz::require(&a, Perm::Compute)?;
     let p = attempt!(st, a, lang, uri, f, api::parse_period(&f.period));
+    attempt!(st, a, lang, uri, f, api::record_missing(&st, &a, &f.plan, &p.to_string()).await);
     attempt!(st, a, lang, uri, f, crate::compute::compute_period(&st.db, &f.plan, &p.to_string(), &a.user.username, now_ms()).await.map_err(api::compute_error));
     Ok(back(&f, "computed", "preview-h"))
 }
