@@ -233,6 +233,36 @@ pub struct Indicator {
     /// The responsible department (考评责任部门) that supplies or scores it.
     pub source: Option<String>,
     pub unit_of_measure: Option<String>,
+    /// For an occurrence item: the cycle event the system records on it by itself.
+    pub auto: Option<AutoEvent>,
+}
+
+/// Events of the monthly cycle that the system records as occurrences of an indicator
+/// the plan marks with `auto` (M7, M8): the deduction then follows the indicator's method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoEvent {
+    /// A unit's first submission of the month came after the units' deadline (逾期报送).
+    LateSubmission,
+    /// A unit had not submitted when the office computed the month after the deadline (逾期未报).
+    MissingSubmission,
+    /// A spot check found a unit's figures falsified (弄虚作假).
+    FalsifiedData,
+}
+
+impl AutoEvent {
+    pub const ALL: [AutoEvent; 3] = [AutoEvent::LateSubmission, AutoEvent::MissingSubmission, AutoEvent::FalsifiedData];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            AutoEvent::LateSubmission => "late_submission",
+            AutoEvent::MissingSubmission => "missing_submission",
+            AutoEvent::FalsifiedData => "falsified_data",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AutoEvent> {
+        AutoEvent::ALL.into_iter().find(|a| a.key() == s)
+    }
 }
 
 impl Indicator {

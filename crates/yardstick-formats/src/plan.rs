@@ -250,6 +250,7 @@ struct RawIndicator {
     in_total: Option<bool>,
     source: Option<String>,
     unit: Option<String>,
+    auto: Option<String>,
     method: Spanned<String>,
     amplify: Option<RawAmplify>,
     // Method parameters; which apply depends on the method.
@@ -1034,6 +1035,18 @@ fn build_indicator(cx: &mut Ctx<'_>, lk: &Lookups<'_>, r: &RawIndicator, path: &
     if amplify.is_some() && (method.is_event() || !method.is_weighted()) {
         cx.at(span.clone(), format!("{path}.amplify"), Msg::new("放大加减分只用于计分指标，不用于按次记录的指标", "amplification applies to scored indicators, not to occurrence items"));
     }
+    let auto = r.auto.as_deref().and_then(|a| match AutoEvent::parse(a) {
+        Some(e) if matches!(method, Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. }) => Some(e),
+        Some(_) => {
+            cx.at(span.clone(), format!("{path}.auto"), Msg::new("auto 只用于按次记录的扣分、否决或降档指标", "auto applies to deduction, veto or demotion items"));
+            None
+        }
+        None => {
+            let keys: Vec<&str> = AutoEvent::ALL.iter().map(|e| e.key()).collect();
+            cx.at(span.clone(), format!("{path}.auto"), Msg::new(format!("auto 应为 {} 之一", keys.join("、")), format!("auto is one of {}", keys.join(", "))));
+            None
+        }
+    });
     let in_total = r.in_total.unwrap_or(true);
     if !in_total && !matches!(method, Method::Bonus { .. }) {
         cx.at(span.clone(), format!("{path}.in_total"), Msg::new("只有加分项（bonus）可以不计入总分", "only bonus items can be kept out of the total"));
@@ -1052,6 +1065,7 @@ fn build_indicator(cx: &mut Ctx<'_>, lk: &Lookups<'_>, r: &RawIndicator, path: &
         in_total,
         source: r.source.clone(),
         unit_of_measure: r.unit.clone(),
+        auto,
     }
 }
 

@@ -7,6 +7,11 @@
    - input[data-filter-table="id"]     filters the rows of table#id by text
    - [data-filter-status="id"]         shows "{shown} / {total}" (its data-template) after filtering
    - [data-print]                      prints the page
+   - button[data-withdraw="api-url"]   DELETE api-url after a confirmation, then reloads
+   - [data-upload-param="q"]           inside such a form: its value is added as &q=…
+   - form[data-upload="api-url"]       sends its file input's file as the body of a POST to
+                                       api-url&name=<file name> (CSRF header), then reloads;
+                                       the refusal's message goes to its [data-upload-status]
    - <meta name="csrf-token">          sent as X-CSRF-Token on every htmx request and Yardstick.fetch
    - form [aria-invalid="true"]        the first such field gets the focus when the page loads
 */
@@ -436,4 +441,35 @@
   else init(document);
 
   window.Yardstick = { fetch: ysFetch, csrfToken: csrfToken, init: init };
+  /* ---------- evidence: withdraw ---------- */
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-withdraw]");
+    if (!b) return;
+    e.preventDefault();
+    if (!window.confirm(ZH ? "撤回这个文件？（记录会保留）" : "Withdraw this file? (It stays on record.)")) return;
+    ysFetch(b.getAttribute("data-withdraw"), { method: "DELETE" }).then(function (r) {
+      if (r.ok) { location.reload(); return; }
+      return r.json().then(function (j) { window.alert((j && j.error && j.error.message) || r.status); });
+    });
+  });
+
+  /* ---------- evidence uploads ---------- */
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-upload]")) return;
+    e.preventDefault();
+    var input = form.querySelector('input[type="file"]');
+    var status = form.querySelector("[data-upload-status]");
+    var file = input && input.files && input.files[0];
+    if (!file) return;
+    var say = function (t, bad) { if (status) { status.textContent = t; status.className = "small" + (bad ? " error" : ""); } };
+    say(ZH ? "正在上传…" : "Uploading…");
+    var url = form.getAttribute("data-upload");
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "name=" + encodeURIComponent(file.name);
+    all(form, "[data-upload-param]").forEach(function (el) { url += "&" + el.getAttribute("data-upload-param") + "=" + encodeURIComponent(el.value); });
+    ysFetch(url, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file }).then(function (r) {
+      if (r.ok) { location.reload(); return; }
+      return r.json().then(function (j) { say((j && j.error && j.error.message) || r.status, true); }, function () { say(String(r.status), true); });
+    }, function () { say(ZH ? "上传失败，请检查网络后重试。" : "The upload failed; check the network and try again.", true); });
+  });
 })();

@@ -17,7 +17,10 @@
 //! * `dashboard` — the UI's home page `/` (a browser session);
 //! * `write-N` — `PUT …/periods/2026-12/units/U/values` with N values of one unit (a
 //!   reporter submitting the unit's month; every value new), each connection its own unit;
-//! * `get:PATH` — any GET with the API token.
+//! * `get:PATH` — any GET with the API token;
+//! * `rush` — the deadline rush: every unit writes its `--values` values, uploads a 16 KB
+//!   evidence file and submits, over the connections, once (see `rush.rs`); then checks
+//!   that nothing was lost.
 //!
 //! Closed loop by default: each connection sends its next request as soon as the previous
 //! one is answered, so N connections keep N requests in flight and the latency is what
@@ -31,6 +34,7 @@
 #[path = "support/mod.rs"]
 mod support;
 mod anatomy;
+mod rush;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,7 +56,8 @@ cargo bench -p yardstick-server --bench http -- [OPTIONS]
                             YARDSTICK_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
   --scenarios LIST          comma-separated, in order (default
                             results-api,ranking-page,write-40,write-1):
-                            results-api, ranking-page, dashboard, write-N, get:PATH
+                            results-api, ranking-page, dashboard, write-N, get:PATH,
+                            rush (every unit: values, one file, submission; checked)
   --connections N           concurrent keep-alive connections (default 500)
   --duration S              measured seconds per scenario (default 15)
   --warmup S                unmeasured seconds before each scenario (default 3)
@@ -602,7 +607,7 @@ fn main() {
         }
     };
     let pid = server.as_ref().map(Server::pid);
-    let needs_writes = o.scenarios.iter().any(|s| s.starts_with("write-"));
+    let needs_writes = o.scenarios.iter().any(|s| s.starts_with("write-") || s == "rush");
     let w = Arc::new(rt.block_on(world(addr, &o, needs_writes)));
     if o.anatomy > 0 {
         let d = db.as_ref().expect("--anatomy needs the database the bench started");
@@ -613,9 +618,17 @@ fn main() {
     }
     let label = format!("{} {}", o.scale, o.db);
     eprintln!("{}; {} categories, {} units; {label}", machine(), w.categories.len(), w.units.len());
-    println!("| data, db | scenario | load | throughput | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU cores: server / postgres / generator / others | errors |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut header = false;
     for sc in &o.scenarios {
+        if sc == "rush" {
+            rt.block_on(rush::rush(w.clone(), &o));
+            continue;
+        }
+        if !header {
+            println!("| data, db | scenario | load | throughput | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU cores: server / postgres / generator / others | errors |");
+            println!("|---|---|---|---|---|---|---|---|---|---|---|");
+            header = true;
+        }
         let out = rt.block_on(run(w.clone(), &o, sc, pid));
         let j = report(&o, &out, &label);
         if let Some(f) = &o.json {

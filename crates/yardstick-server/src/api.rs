@@ -21,6 +21,8 @@ use crate::authz::{self, Perm, Scope};
 use crate::compute::{self, ComputeError, Computed};
 use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 
+pub mod appeals;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
@@ -60,7 +62,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit))
         .routes(routes!(decide))
         .routes(routes!(list_spot_checks, draw_spot_check))
-        .routes(routes!(record_finding));
+        .routes(routes!(record_finding))
+        .routes(routes!(appeals::list_evidence, appeals::upload_evidence))
+        .routes(routes!(appeals::download_evidence, appeals::withdraw_evidence))
+        .routes(routes!(appeals::request_correction))
+        .routes(routes!(appeals::list_corrections))
+        .routes(routes!(appeals::decide_correction))
+        .routes(routes!(appeals::file_appeal))
+        .routes(routes!(appeals::list_appeals))
+        .routes(routes!(appeals::route_appeal))
+        .routes(routes!(appeals::answer_appeal))
+        .routes(routes!(appeals::appeal_window));
     oversight::routes(r)
 }
 
@@ -318,6 +330,9 @@ pub struct Created {
 pub struct PublishBody {
     pub set_id: i64,
     pub reason: String,
+    /// Days after publication during which units may appeal (1–90; default: as set before, else 7).
+    #[serde(default)]
+    pub appeal_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -423,7 +438,7 @@ fn check_name(field: &str, v: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn parse_period(p: &str) -> ApiResult<Period> {
+pub(crate) fn parse_period(p: &str) -> ApiResult<Period> {
     Period::parse(p).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{p}”无效（例：2026-03、2026-Q1、2026-H1、2026）"), format!("the period '{p}' is not valid (e.g. 2026-03, 2026-Q1, 2026-H1, 2026)")))
 }
 
@@ -926,6 +941,7 @@ async fn compute_results(State(st): State<AppState>, Caller(a): Caller, Params(p
     authz::require(&a, Perm::Compute)?;
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?;
+    record_missing(&st, &a, &p.plan, &period.to_string()).await?;
     let c = compute::compute_period(&st.db, &p.plan, &period.to_string(), &a.user.username, now_ms()).await.map_err(compute_error)?;
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -975,18 +991,30 @@ async fn preview(State(st): State<AppState>, Caller(a): Caller, Params(p): Param
 #[utoipa::path(post, path = "/plans/{plan}/periods/{period}/publications", tag = "results",
     params(("plan" = String, Path), ("period" = String, Path)), request_body = PublishBody, responses((status = 201, body = PublicationOut), (status = 403), (status = 409), (status = 422)))]
 async fn publish(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<PublishBody>) -> ApiResult<(StatusCode, Json<PublicationOut>)> {
-    authz::require(&a, Perm::Publish)?;
-    plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
-    if b.reason.trim().is_empty() {
+    let x = publish_set(&st, &a, &p.plan, &p.period, b.set_id, &b.reason, b.appeal_days).await?;
+    Ok((StatusCode::CREATED, Json(PublicationOut { version: x.version, set_id: x.set_id, published_ms: x.published_ms, published_by: x.published_by, reason: x.reason })))
+}
+
+/// Publishes a result set of the period: the core of the API and the UI.
+pub(crate) async fn publish_set(st: &AppState, a: &auth::Auth, plan: &str, period: &str, set_id: i64, reason: &str, appeal_days: Option<i64>) -> ApiResult<yardstick_storage::results::Publication> {
+    authz::require(a, Perm::Publish)?;
+    plan_exists(st, plan).await?;
+    let period = parse_period(period)?.to_string();
+    if reason.trim().is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "发布须写明事由", "a publication needs a reason"));
     }
-    let set = st.db.result_set(b.set_id).await?.filter(|s| s.plan_key == p.plan && s.period == period);
+    let set = st.db.result_set(set_id).await?.filter(|s| s.plan_key == plan && s.period == period);
     if set.is_none() {
-        return Err(ApiError::not_found(format!("{period} 没有结果集 {}", b.set_id), format!("{period} has no result set {}", b.set_id)));
+        return Err(ApiError::not_found(format!("{period} 没有结果集 {set_id}"), format!("{period} has no result set {set_id}")));
     }
-    let x = st.db.publish(b.set_id, b.reason.trim(), &a.user.username, now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(PublicationOut { version: x.version, set_id: x.set_id, published_ms: x.published_ms, published_by: x.published_by, reason: x.reason })))
+    if appeal_days.is_some_and(|d| !(1..=90).contains(&d)) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_days", "申诉期为 1 至 90 天", "the appeal window is 1 to 90 days"));
+    }
+    let x = st.db.publish(set_id, reason.trim(), &a.user.username, now_ms()).await?;
+    if let Some(days) = appeal_days {
+        st.db.set_appeal_days(plan, &period, days, &a.user.username, now_ms()).await?;
+    }
+    Ok(x)
 }
 
 /// Every publication of a period, oldest first; the last is in force.
@@ -1291,8 +1319,53 @@ async fn submit(State(st): State<AppState>, Caller(a): Caller, Params(p): Params
     let u = reach_unit(&st, &a, Perm::Submit, &p.unit).await?;
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?.to_string();
-    let s = st.db.submit(&p.plan, &period, &u.key, &a.user.username, now_ms()).await?;
+    let s = submit_unit(&st, &a, &p.plan, &period, &u.key).await?;
     Ok(Json(submission_out(&u, Some(s), false)))
+}
+
+/// The plan's items that the cycle records `event` on, in the version in force for `period`.
+pub(crate) async fn auto_items(st: &AppState, plan: &str, period: &str, event: yardstick_engine::model::AutoEvent) -> ApiResult<Vec<String>> {
+    let Some(p) = Period::parse(period) else { return Ok(Vec::new()) };
+    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
+    let v = cached.model.version_for(p) as usize;
+    Ok(cached.model.versions[v].indicators.iter().filter(|i| i.auto == Some(event)).map(|i| i.key.clone()).collect())
+}
+
+/// Submits a unit's month; a late first submission records the plan's late-submission
+/// deductions in the same transaction. The core of the API and the UI (the caller's
+/// permission is checked by the caller).
+pub(crate) async fn submit_unit(st: &AppState, a: &auth::Auth, plan: &str, period: &str, unit: &str) -> Result<yardstick_storage::cycle::Submission, yardstick_storage::StorageError> {
+    let items = auto_items(st, plan, period, yardstick_engine::model::AutoEvent::LateSubmission).await.unwrap_or_default();
+    let now = now_ms();
+    let due = st.db.deadlines(plan, period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms);
+    let reason = match due {
+        Some(d) => format!("逾期报送：截止 {}，报送于 {}", crate::ui::datetime(d), crate::ui::datetime(now)),
+        None => String::new(),
+    };
+    st.db.submit_recording(plan, period, unit, &items, &reason, &a.user.username, now).await
+}
+
+/// Records a spot-check finding; a falsified one records the plan's falsified-data
+/// deductions in the same transaction.
+pub(crate) async fn record_spot_finding(st: &AppState, a: &auth::Auth, plan: &str, period: &str, check: i64, unit: &str, finding: &str, falsified: bool) -> Result<yardstick_storage::cycle::Finding, yardstick_storage::StorageError> {
+    let items = if falsified { auto_items(st, plan, period, yardstick_engine::model::AutoEvent::FalsifiedData).await.unwrap_or_default() } else { Vec::new() };
+    let reason = format!("抽查核验（第 {check} 次抽查）发现数据弄虚作假：{finding}");
+    st.db.record_finding_with(plan, period, check, unit, finding, falsified, &items, &reason, &a.user.username, now_ms()).await
+}
+
+/// After the units' deadline of a month, records the plan's missing-submission deductions
+/// on every unit that has not submitted (once each); before it, nothing.
+pub(crate) async fn record_missing(st: &AppState, a: &auth::Auth, plan: &str, period: &str) -> ApiResult<usize> {
+    let items = auto_items(st, plan, period, yardstick_engine::model::AutoEvent::MissingSubmission).await?;
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let Some(due) = st.db.deadlines(plan, period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| d.due_ms) else { return Ok(0) };
+    if now_ms() <= due {
+        return Ok(0);
+    }
+    let reason = format!("逾期未报送：截止 {} 前未报送本月数据", crate::ui::datetime(due));
+    Ok(st.db.record_missing(plan, period, &items, &reason, &a.user.username, now_ms()).await?)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1386,28 +1459,33 @@ async fn list_spot_checks(State(st): State<AppState>, Caller(a): Caller, Params(
     params(("plan" = String, Path), ("period" = String, Path)), request_body = DrawBody,
     responses((status = 201, body = SpotCheckOut), (status = 403), (status = 404), (status = 422)))]
 async fn draw_spot_check(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PeriodPath>, Body(b): Body<DrawBody>) -> ApiResult<(StatusCode, Json<SpotCheckOut>)> {
-    authz::require(&a, Perm::SpotCheck)?;
-    plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
-    if !st.db.periods(&p.plan).await?.iter().any(|x| x.period == period) {
+    let c = draw_check(&st, &a, &p.plan, &p.period, b.size, b.seed.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(c.into())))
+}
+
+/// Draws and records a spot check: the core of the API and the UI.
+pub(crate) async fn draw_check(st: &AppState, a: &auth::Auth, plan: &str, period: &str, size: u32, seed: Option<&str>) -> ApiResult<yardstick_storage::cycle::SpotCheck> {
+    authz::require(a, Perm::SpotCheck)?;
+    plan_exists(st, plan).await?;
+    let period = parse_period(period)?.to_string();
+    if !st.db.periods(plan).await?.iter().any(|x| x.period == period) {
         return Err(ApiError::not_found(format!("期间 {period} 尚未开放"), format!("the period {period} has not been opened")));
     }
-    let mut population: Vec<String> = st.db.submissions(&p.plan, &period).await?.into_iter().filter(|s| s.status != "returned").map(|s| s.unit_key).collect();
+    let mut population: Vec<String> = st.db.submissions(plan, &period).await?.into_iter().filter(|s| s.status != "returned").map(|s| s.unit_key).collect();
     population.sort();
-    let size = b.size as usize;
+    let size = size as usize;
     if size == 0 || size > population.len() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_size", format!("抽查数量应为 1–{}（本期已报送的单位数）", population.len()), format!("size is 1–{} (the submissions of the period)", population.len())));
     }
-    let seed = match b.seed.as_deref().map(str::trim) {
+    let seed = match seed.map(str::trim) {
         Some(s) if !s.is_empty() && s.chars().count() <= 200 => s.to_string(),
-        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
-        None => auth::random_token()[..16].to_string(),
+        Some(s) if !s.is_empty() => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
+        _ => auth::random_token()[..16].to_string(),
     };
     let units = draw(&seed, &population, size);
     let now = now_ms();
-    let id = st.db.save_spot_check(&p.plan, &period, &seed, size as i64, population.len() as i64, &units, &a.user.username, now).await?;
-    let c = yardstick_storage::cycle::SpotCheck { id, seed, size: size as i64, population: population.len() as i64, units, drawn_ms: now, drawn_by: a.user.username.clone(), findings: vec![] };
-    Ok((StatusCode::CREATED, Json(c.into())))
+    let id = st.db.save_spot_check(plan, &period, &seed, size as i64, population.len() as i64, &units, &a.user.username, now).await?;
+    Ok(yardstick_storage::cycle::SpotCheck { id, seed, size: size as i64, population: population.len() as i64, units, drawn_ms: now, drawn_by: a.user.username.clone(), findings: vec![] })
 }
 
 #[derive(Deserialize)]
@@ -1439,5 +1517,5 @@ async fn record_finding(State(st): State<AppState>, Caller(a): Caller, Params(p)
     if finding.is_empty() || finding.chars().count() > 2000 {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_finding", "核查结果应为 1–2000 字", "the finding is 1–2000 characters"));
     }
-    Ok(Json(st.db.record_finding(&p.plan, &period, p.id, &p.unit, finding, b.falsified, &a.user.username, now_ms()).await?))
+    Ok(Json(record_spot_finding(&st, &a, &p.plan, &period, p.id, &p.unit, finding, b.falsified).await?))
 }

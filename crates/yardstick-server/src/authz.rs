@@ -54,6 +54,16 @@ pub enum Perm {
     Oversee,
     /// Acknowledge a notice and file a rectification report (the unit's leader).
     Respond,
+    /// Approve or reject a correction of an accepted value (the office).
+    ApproveCorrection,
+    /// Appeal a published result (a unit's leader).
+    Appeal,
+    /// See appeals: the office all, a unit its own, a department those routed to it.
+    ReadAppeals,
+    /// Route an appeal to the responsible department (the office).
+    RouteAppeal,
+    /// Answer an appeal: the office any, a department those routed to it.
+    AnswerAppeal,
 }
 
 /// Over what a held permission reaches.
@@ -75,11 +85,11 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
     match (role, perm) {
         (Admin, _) => Some(All),
         // Office staff: everything but users, the registry, plans and publication.
-        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit | Respond) => None,
+        (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit | Appeal | Respond) => None,
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadMonitoring | ReadOversight) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
         (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),
@@ -87,10 +97,10 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
         (Reporter | UnitLeader, ReadPlans) => Some(All),
-        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadMonitoring | ReadOversight) => Some(OwnUnit),
-        // Only the unit's leader submits (approves) its data, acknowledges notices and files
-        // rectification reports.
-        (UnitLeader, Submit | Respond) => Some(OwnUnit),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight) => Some(OwnUnit),
+        // Only the unit's leader submits (approves) its data, appeals its results,
+        // acknowledges notices and files rectification reports.
+        (UnitLeader, Submit | Appeal | Respond) => Some(OwnUnit),
         (Reporter | UnitLeader, _) => None,
         // A responsible department reads the data of every unit (it supplies and verifies
         // indicators across units) and, as a unit itself, its category's board.
@@ -99,6 +109,8 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify | ReadMonitoring) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
         (Department, ReadExplanation | ReadOversight | Respond) => Some(OwnUnit),
+        // Appeals routed to the department (its own unit key).
+        (Department, ReadAppeals | AnswerAppeal) => Some(OwnUnit),
         (Department, _) => None,
         // Experts and surveyors work on their own assignments (later issues); they see the
         // registry and the plan only.

@@ -22,6 +22,8 @@ pub struct Config {
     pub session_hours: u64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Largest accepted evidence file.
+    pub max_evidence_bytes: usize,
     pub login_failures_per_user: usize,
     pub login_failures_per_address: usize,
     pub login_window_secs: u64,
@@ -38,6 +40,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             max_body_bytes: 2 * 1024 * 1024,
+            max_evidence_bytes: 20 * 1024 * 1024,
             login_failures_per_user: 5,
             login_failures_per_address: 50,
             login_window_secs: 900,

@@ -30,6 +30,11 @@ on_both_backends!(
     fuzz_never_answers_5xx,
     submissions_lock_values_and_count_lateness,
     spot_checks_are_reproducible,
+    evidence_is_inert_and_scoped,
+    corrections_keep_both_versions,
+    appeals_are_answered_and_republished,
+    the_notice_marks_ties_and_keeps_to_the_category,
+    cycle_events_record_the_plans_deductions,
 );
 
 const V1: &str = "/api/v1";
@@ -834,6 +839,8 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
     // out and the auditor's own API tokens) is refused, with a valid body.
     let set = w.send(Method::POST, &api(&format!("{p}/periods/{MARCH}/computations")), &admin, None).await.ok()["set_id"].as_i64().unwrap();
     let reporter_b = w.user_id(REPORTER_B).await;
+    let upload = api(&format!("{p}/periods/{MARCH}/units/A1/evidence?indicator=GDP&name=a.pdf"));
+    let evidence = w.send(Method::POST, &upload, &admin, Some(Value::String(format!("{}%PDF-1.4", common::RAW)))).await.ok()["id"].as_i64().unwrap();
     let writes: Vec<(Method, &str, String, Option<Value>)> = vec![
         (Method::POST, "/users", "/users".into(), Some(json!({ "username": "x1", "display_name": "x", "role": "viewer", "password": "long enough pw" }))),
         (Method::PATCH, "/users/{id}", format!("/users/{reporter_b}"), Some(json!({ "disabled": true }))),
@@ -860,6 +867,13 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/report", format!("{p}/periods/{MARCH}/rectifications/1/report"), Some(json!({ "report": "x" }))),
         (Method::POST, "/plans/{plan}/periods/{period}/rectifications/{id}/decision", format!("{p}/periods/{MARCH}/rectifications/1/decision"), Some(json!({ "decision": "close" }))),
         (Method::POST, "/plans/{plan}/periods/{period}/follow-ups/{id}/decision", format!("{p}/periods/{MARCH}/follow-ups/1/decision"), Some(json!({ "decision": "confirm" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/evidence", format!("{p}/periods/{MARCH}/units/A1/evidence?indicator=GDP&name=a.pdf"), Some(Value::String(format!("{}%PDF-1.4", common::RAW)))),
+        (Method::DELETE, "/evidence/{id}", format!("/evidence/{evidence}"), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/corrections", format!("{p}/periods/{APRIL}/units/A2/corrections"), Some(json!({ "indicator": "GDP", "field": "actual", "value": "1", "reason": "x" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/corrections/{id}/decision", format!("{p}/periods/{APRIL}/corrections/1/decision"), Some(json!({ "approve": true }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/appeals", format!("{p}/periods/{MARCH}/units/A1/appeals"), Some(json!({ "indicator": "GDP", "reason": "x" }))),
+        (Method::POST, "/plans/{plan}/appeals/{id}/route", format!("{p}/appeals/1/route"), Some(json!({ "department": "A1" }))),
+        (Method::POST, "/plans/{plan}/appeals/{id}/answer", format!("{p}/appeals/1/answer"), Some(json!({ "outcome": "upheld", "reason": "x" }))),
     ];
     let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
     for (m, path) in common::openapi_operations(&w.app).await {
@@ -1209,4 +1223,358 @@ async fn spot_checks_are_reproducible(db: Db) {
     let rows = audit(&w, &admin).await;
     assert_eq!(rows.iter().filter(|r| r["entity"] == "spot_check" && r["action"] == "draw").count(), 3);
     assert!(rows.iter().any(|r| r["entity"] == "spot_finding" && r["after"]["falsified"] == true));
+}
+
+// ---------------------------------------------------------------------------------------
+// Evidence (M7): type and size limits, a content hash, inert downloads, the reader's scope.
+
+fn raw_body(bytes: &[u8]) -> Value {
+    // Bytes that are not UTF-8 would not survive a JSON string; the files here are text-safe.
+    Value::String(format!("{}{}", common::RAW, std::str::from_utf8(bytes).expect("text-safe sample")))
+}
+
+async fn evidence_is_inert_and_scoped(db: Db) {
+    use sha2::{Digest, Sha256};
+    let w = seed(db).await;
+    let rep = w.sign_in("reporter").await;
+    let rep_b = w.sign_in(REPORTER_B).await;
+    let leader = w.sign_in("leader").await;
+    let dept = w.sign_in("dept").await;
+    let up = |unit: &str, q: &str| api(&format!("/plans/{PLAN}/periods/{MARCH}/units/{unit}/evidence?{q}"));
+    let pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+
+    // A PDF: stored with its hash, size and kind found from the content.
+    let e = w.send(Method::POST, &up("A1", "indicator=GDP&name=%E7%BB%9F%E8%AE%A1%E5%BF%AB%E6%8A%A5.pdf"), &rep, Some(raw_body(pdf.as_bytes()))).await;
+    e.expect(201, None);
+    let e = e.json();
+    let sha: String = Sha256::digest(pdf.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!((e["kind"].as_str(), e["size"].as_u64(), e["sha256"].as_str(), e["file_name"].as_str()), (Some("pdf"), Some(pdf.len() as u64), Some(sha.as_str()), Some("统计快报.pdf")), "{e}");
+    let id = e["id"].as_i64().unwrap();
+
+    // Refused: HTML (even named .pdf), SVG, markup in a .txt, an unknown indicator, no name, an empty file, too large.
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=a.pdf"), &rep, Some(raw_body(b"<html><script>alert(1)</script></html>"))).await.expect(415, Some("unsupported_file_type"));
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=a.svg"), &rep, Some(raw_body(b"<svg onload=alert(1)></svg>"))).await.expect(415, Some("unsupported_file_type"));
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=a.txt"), &rep, Some(raw_body(b"  <script>alert(1)</script>"))).await.expect(415, Some("unsupported_file_type"));
+    w.send(Method::POST, &up("A1", "indicator=NOPE&name=a.pdf"), &rep, Some(raw_body(pdf.as_bytes()))).await.expect(422, Some("unknown_indicator"));
+    w.send(Method::POST, &up("A1", "indicator=GDP"), &rep, Some(raw_body(pdf.as_bytes()))).await.expect(400, None);
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=a.pdf"), &rep, Some(raw_body(b""))).await.expect(422, Some("empty_file"));
+    let big = format!("%PDF-1.4\n{}", "x".repeat(1024 * 1024));
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=big.pdf"), &rep, Some(raw_body(big.as_bytes()))).await.expect(413, Some("file_too_large"));
+    // A path in the name is cut to its last part.
+    let t = w.send(Method::POST, &up("A1", "indicator=GDP&name=..%2F..%2Fetc%2Fledger.csv"), &rep, Some(raw_body("月份,产值\n3,90\n".as_bytes()))).await.ok();
+    assert_eq!((t["file_name"].as_str(), t["kind"].as_str()), (Some("ledger.csv"), Some("csv")));
+    // Another unit's reporter may not attach to A1.
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=a.pdf"), &rep_b, Some(raw_body(pdf.as_bytes()))).await.expect(403, Some("forbidden"));
+
+    // Downloads are attachments of octet-stream in a sandbox, for those who may read the values.
+    let d = w.get(&api(&format!("/evidence/{id}")), &rep).await;
+    d.expect(200, None);
+    assert_eq!(d.body.as_ref(), pdf.as_bytes());
+    assert_eq!(d.header("content-type").as_deref(), Some("application/octet-stream"));
+    let cd = d.header("content-disposition").unwrap_or_default();
+    assert!(cd.starts_with("attachment;") && cd.contains("filename*=UTF-8''%E7%BB%9F"), "{cd}");
+    assert!(d.header("content-security-policy").unwrap_or_default().contains("sandbox"));
+    assert_eq!(d.header("x-content-type-options").as_deref(), Some("nosniff"));
+    w.get(&api(&format!("/evidence/{id}")), &dept).await.expect(200, None);
+    w.get(&api(&format!("/evidence/{id}")), &rep_b).await.expect(403, Some("forbidden"));
+    w.get(&api(&format!("/evidence/{id}")), &Cred::Anon).await.expect(401, None);
+    w.get(&api("/evidence/999999"), &rep).await.expect(404, None);
+    let list = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A1/evidence")), &rep).await.ok();
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A1/evidence")), &rep_b).await.expect(403, Some("forbidden"));
+
+    // Withdrawn, not deleted: still listed, marked; once the data is submitted nothing changes.
+    let csv_id = t["id"].as_i64().unwrap();
+    let wd = w.send(Method::DELETE, &api(&format!("/evidence/{csv_id}")), &rep, None).await.ok();
+    assert!(wd["withdrawn_ms"].is_i64(), "{wd}");
+    w.send(Method::DELETE, &api(&format!("/evidence/{csv_id}")), &rep, None).await.expect(409, Some("already_withdrawn"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A1/submission")), &leader, None).await.ok();
+    w.send(Method::POST, &up("A1", "indicator=GDP&name=late.pdf"), &rep, Some(raw_body(pdf.as_bytes()))).await.expect(409, Some("values_locked"));
+    w.send(Method::DELETE, &api(&format!("/evidence/{id}")), &rep, None).await.expect(409, Some("values_locked"));
+    let list = w.get(&api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A1/evidence")), &rep).await.ok();
+    assert_eq!(list.as_array().unwrap().iter().filter(|x| x["withdrawn_ms"].is_i64()).count(), 1);
+
+    // The stored file is inert (not executable) and named by its hash; a file changed behind
+    // the system's back is not handed over.
+    let path = w.state.config.data_dir.join("evidence").join(&sha[..2]).join(&sha);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).expect("stored file").permissions().mode() & 0o111, 0, "no execute bit");
+    }
+    std::fs::write(&path, b"%PDF-1.4 tampered").expect("tamper");
+    w.get(&api(&format!("/evidence/{id}")), &rep).await.expect(409, Some("file_changed"));
+
+    let admin = w.sign_in("admin").await;
+    let rows = audit(&w, &admin).await;
+    let acts: Vec<&str> = rows.iter().filter(|r| r["entity"] == "evidence").filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(acts, ["upload", "upload", "withdraw"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Corrections (M8): an accepted value changes only through the office, both versions kept.
+
+async fn corrections_keep_both_versions(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let staff = w.sign_in("staff").await;
+    let rep = w.sign_in("reporter").await;
+    let rep_b = w.sign_in(REPORTER_B).await;
+    let leader = w.sign_in("leader").await;
+    let dept = w.sign_in("dept").await;
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    let ask = |v: &str, why: &str| json!({ "indicator": "GDP", "field": "actual", "value": v, "reason": why });
+    let corr = api(&format!("{p}/units/A1/corrections"));
+
+    // Not accepted yet: change it directly, no request needed.
+    w.send(Method::POST, &corr, &rep, Some(ask("120", "统计快报更正"))).await.expect(409, Some("not_accepted"));
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission/decision")), &dept, Some(json!({ "decision": "accept" }))).await.ok();
+    w.send(Method::PUT, &values_uri(APRIL, "A1"), &rep, Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "120" }] }))).await.expect(409, Some("values_locked"));
+
+    // Requests: a reason is needed, the value is checked against the plan, other units refused.
+    w.send(Method::POST, &corr, &rep, Some(ask("120", " "))).await.expect(422, Some("reason_required"));
+    w.send(Method::POST, &corr, &rep, Some(ask("abc", "x"))).await.expect(422, Some("invalid"));
+    w.send(Method::POST, &corr, &rep, Some(ask(&common::gdp_actual(0, APRIL), "x"))).await.expect(422, Some("unchanged"));
+    w.send(Method::POST, &corr, &rep_b, Some(ask("120", "x"))).await.expect(403, Some("forbidden"));
+    let c = w.send(Method::POST, &corr, &rep, Some(ask("120", "统计局4月快报修订"))).await;
+    c.expect(201, None);
+    let c = c.json();
+    assert_eq!((c["old_value"].as_str(), c["new_value"].as_str(), c["status"].as_str()), (Some(common::gdp_actual(0, APRIL).as_str()), Some("120"), Some("requested")), "{c}");
+    let id = c["id"].as_i64().unwrap();
+    let decide = api(&format!("{p}/corrections/{id}/decision"));
+    // Only the office decides; a rejection needs a note.
+    w.send(Method::POST, &decide, &leader, Some(json!({ "approve": true }))).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &decide, &dept, Some(json!({ "approve": true }))).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &decide, &staff, Some(json!({ "approve": false }))).await.expect(422, Some("reason_required"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/corrections/{id}/decision")), &staff, Some(json!({ "approve": true }))).await.expect(404, None);
+    // The value is still the old one until approved.
+    assert_eq!(value_of(&w, &rep, APRIL, "A1", "GDP", "actual").await, Some(common::gdp_actual(0, APRIL)));
+    let ok = w.send(Method::POST, &decide, &staff, Some(json!({ "approve": true }))).await.ok();
+    assert_eq!((ok["status"].as_str(), ok["decided_by"].as_str()), (Some("approved"), Some("staff")));
+    assert_eq!(value_of(&w, &rep, APRIL, "A1", "GDP", "actual").await.as_deref(), Some("120"));
+    w.send(Method::POST, &decide, &staff, Some(json!({ "approve": false, "note": "x" }))).await.expect(409, Some("already_decided"));
+    // A second request, rejected: the value stays.
+    let c2 = w.send(Method::POST, &corr, &rep, Some(ask("130", "再次修订"))).await.ok();
+    let r = w.send(Method::POST, &api(&format!("{p}/corrections/{}/decision", c2["id"])), &admin, Some(json!({ "approve": false, "note": "无统计局证明" }))).await.ok();
+    assert_eq!((r["status"].as_str(), r["decision_note"].as_str()), (Some("rejected"), Some("无统计局证明")));
+    assert_eq!(value_of(&w, &rep, APRIL, "A1", "GDP", "actual").await.as_deref(), Some("120"));
+
+    // Both versions stay visible: to the unit (its own only) and the office.
+    let mine = w.get(&api(&format!("{p}/corrections")), &rep).await.ok();
+    let olds: Vec<(&str, &str, &str)> = mine.as_array().unwrap().iter().map(|c| (c["old_value"].as_str().unwrap(), c["new_value"].as_str().unwrap(), c["status"].as_str().unwrap())).collect();
+    assert_eq!(olds, [(common::gdp_actual(0, APRIL).as_str(), "120", "approved"), ("120", "130", "rejected")]);
+    assert_eq!(w.get(&api(&format!("{p}/corrections")), &rep_b).await.ok().as_array().map(Vec::len), Some(0));
+    w.get(&api(&format!("{p}/corrections?unit=A1")), &rep_b).await.expect(403, Some("forbidden"));
+    // The audit log has the request, the approval and the value's own change with its cause.
+    let rows = audit(&w, &admin).await;
+    let fix = rows.iter().find(|r| r["entity"] == "data_values" && r["action"] == "correct").expect("the corrected value is audited");
+    assert_eq!((fix["before"]["GDP.actual"].as_str(), fix["after"]["GDP.actual"].as_str()), (Some(common::gdp_actual(0, APRIL).as_str()), Some("120")));
+    let acts: Vec<&str> = rows.iter().filter(|r| r["entity"] == "correction").filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(acts, ["request", "approve", "request", "reject"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Appeals (M11): within the window, routed, answered with a reason; a correction
+// re-publishes and the old version stays readable.
+
+async fn appeals_are_answered_and_republished(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let staff = w.sign_in("staff").await;
+    let rep = w.sign_in("reporter").await;
+    let leader = w.sign_in("leader").await;
+    let dept = w.sign_in("dept").await;
+    let t = yardstick_server::auth::now_ms();
+    // A second department, of unit B2: appeals routed to A1's department are not its business.
+    let nu = yardstick_storage::NewUser { username: "dept_b".into(), display_name: "B2 部门".into(), password_hash: common::HASH.clone(), role: yardstick_storage::Role::Department, unit_key: Some("B2".into()) };
+    w.db.create_user(&nu, "seed", t).await.expect("user");
+    let dept_b = w.sign_in("dept_b").await;
+    let p = format!("/plans/{PLAN}/periods/{MARCH}");
+
+    // The office records a deduction on A1 and re-publishes March with a 10-day window.
+    let occ = w.send(Method::POST, &api(&format!("{p}/units/A1/occurrences")), &admin, Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "3月25日一般生产安全事故" }))).await.ok();
+    let occ = occ["id"].as_i64().unwrap();
+    let set = w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.ok()["set_id"].as_i64().unwrap();
+    w.send(Method::POST, &api(&format!("{p}/publications")), &admin, Some(json!({ "set_id": set, "reason": "3月结果（补记扣分）", "appeal_days": 0 }))).await.expect(422, Some("bad_days"));
+    let v2 = w.send(Method::POST, &api(&format!("{p}/publications")), &admin, Some(json!({ "set_id": set, "reason": "3月结果（补记扣分）", "appeal_days": 10 }))).await.ok();
+    assert_eq!(v2["version"], 2);
+    let win = w.get(&api(&format!("{p}/appeal-window")), &leader).await.ok();
+    assert_eq!((win["version"].as_i64(), win["days"].as_i64()), (Some(2), Some(10)));
+    let a1 = |v: &Value| v["items"].as_array().unwrap().iter().find(|i| i["subject"] == "A1").cloned().unwrap();
+    let before = a1(&w.get(&api(&format!("{p}/results")), &rep).await.ok());
+
+    // Filing: the leader only, own unit only, a known indicator, a reason; one open appeal per item.
+    let file = api(&format!("{p}/units/A1/appeals"));
+    let body = json!({ "indicator": "SAFETY", "occurrence_id": occ, "reason": "该事故发生在河西镇辖区，不属本单位" });
+    w.send(Method::POST, &file, &rep, Some(body.clone())).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api(&format!("{p}/units/A2/appeals")), &leader, Some(body.clone())).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &file, &leader, Some(json!({ "indicator": "NOPE", "reason": "x" }))).await.expect(422, Some("unknown_indicator"));
+    w.send(Method::POST, &file, &leader, Some(json!({ "indicator": "SAFETY", "reason": " " }))).await.expect(422, Some("reason_required"));
+    w.send(Method::POST, &file, &leader, Some(json!({ "indicator": "SAFETY", "occurrence_id": 999999, "reason": "x" }))).await.expect(404, None);
+    let x = w.send(Method::POST, &file, &leader, Some(body.clone())).await;
+    x.expect(201, None);
+    let x = x.json();
+    assert_eq!((x["status"].as_str(), x["version"].as_i64()), (Some("filed"), Some(2)), "{x}");
+    let id = x["id"].as_i64().unwrap();
+    w.send(Method::POST, &file, &leader, Some(body.clone())).await.expect(409, Some("appeal_open"));
+    // Evidence for the appeal, by the leader.
+    let ev = api(&format!("{p}/units/A1/evidence?name=%E8%AF%B4%E6%98%8E.pdf&appeal={id}"));
+    w.send(Method::POST, &ev, &leader, Some(Value::String(format!("{}%PDF-1.4\n说明\n", common::RAW)))).await.expect(201, None);
+
+    // Routing and answering: the office routes; only the routed department (or the office) answers.
+    let answer = api(&format!("/plans/{PLAN}/appeals/{id}/answer"));
+    let upheld = json!({ "outcome": "upheld", "reason": "经核实扣分无误" });
+    w.send(Method::POST, &answer, &dept, Some(upheld.clone())).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/appeals/{id}/route")), &leader, Some(json!({ "department": "A1" }))).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/appeals/{id}/route")), &staff, Some(json!({ "department": "ZZ" }))).await.expect(404, None);
+    let r = w.send(Method::POST, &api(&format!("/plans/{PLAN}/appeals/{id}/route")), &staff, Some(json!({ "department": "A1" }))).await.ok();
+    assert_eq!((r["status"].as_str(), r["routed_to"].as_str()), (Some("routed"), Some("A1")));
+    w.send(Method::POST, &answer, &dept_b, Some(upheld.clone())).await.expect(403, Some("forbidden"));
+    // Who sees it: the unit, the routed department, the office; not the other department.
+    for (who, n) in [(&leader, 1), (&dept, 1), (&dept_b, 0), (&admin, 1)] {
+        assert_eq!(w.get(&api(&format!("/plans/{PLAN}/appeals")), who).await.ok().as_array().map(Vec::len), Some(n));
+    }
+    w.send(Method::POST, &answer, &dept, Some(json!({ "outcome": "corrected", "reason": "x" }))).await.expect(422, Some("nothing_corrected"));
+    w.send(Method::POST, &answer, &dept, Some(json!({ "outcome": "maybe", "reason": "x" }))).await.expect(422, Some("bad_outcome"));
+    // Corrected: the deduction is withdrawn, the period re-published as version 3.
+    let done = w.send(Method::POST, &answer, &dept, Some(json!({ "outcome": "corrected", "reason": "经核实，事故发生在河西镇，撤销对城关镇的扣分", "withdraw_occurrence": true }))).await.ok();
+    assert_eq!((done["status"].as_str(), done["republished"].as_i64(), done["answered_by"].as_str()), (Some("corrected"), Some(3), Some("dept")), "{done}");
+    w.send(Method::POST, &answer, &admin, Some(upheld.clone())).await.expect(409, Some("appeal_answered"));
+    w.send(Method::POST, &ev, &leader, Some(Value::String(format!("{}%PDF-1.4\n补充\n", common::RAW)))).await.expect(409, Some("appeal_answered"));
+
+    // Everyone sees the new version and why; A1 regains the points; version 2 stays readable.
+    let pubs = w.get(&api(&format!("{p}/publications")), &rep).await.ok();
+    let v3 = &pubs.as_array().unwrap()[2];
+    assert!(v3["reason"].as_str().unwrap().contains(&format!("申诉 {id}")), "{v3}");
+    let after = a1(&w.get(&api(&format!("{p}/results")), &rep).await.ok());
+    let (b, a): (f64, f64) = (before["score"].as_str().unwrap().parse().unwrap(), after["score"].as_str().unwrap().parse().unwrap());
+    assert!((a - b - 2.0).abs() < 1e-9, "the 2-point deduction is gone: {b} → {a}");
+    let old = a1(&w.get(&api(&format!("{p}/results?version=2")), &rep).await.ok());
+    assert_eq!(old["score"], before["score"]);
+    let ex = w.get(&api(&format!("{p}/results/A1")), &rep).await.ok();
+    assert!(!ex.to_string().contains("3月25日一般生产安全事故"), "the withdrawn deduction is gone from the explanation");
+
+    // Too late: a period published more than its window ago cannot be appealed.
+    let old_ms = t - 8 * 86_400_000;
+    w.db.publish(w.april_set, "4月结果", "seed", old_ms).await.expect("publish April, backdated");
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{APRIL}/units/A1/appeals")), &leader, Some(json!({ "indicator": "GDP", "reason": "x" }))).await.expect(409, Some("appeal_window_closed"));
+    // Not yet published: nothing to appeal.
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/2026-05/units/A1/appeals")), &leader, Some(json!({ "indicator": "GDP", "reason": "x" }))).await.expect(409, Some("not_published"));
+
+    // Every step is audited.
+    let rows = audit(&w, &admin).await;
+    let acts: Vec<&str> = rows.iter().filter(|r| r["entity"] == "appeal").filter_map(|r| r["action"].as_str()).collect();
+    assert_eq!(acts, ["file", "route", "answer", "republish"]);
+    assert!(rows.iter().any(|r| r["entity"] == "occurrence" && r["action"] == "withdraw"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The period notice (通报): ties written 并列, a unit's own category only, office pages closed to units.
+
+async fn the_notice_marks_ties_and_keeps_to_the_category(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let rep = w.sign_in("reporter").await;
+    let rep_b = w.sign_in(REPORTER_B).await;
+    // April: A1 brought level with A2 (100 against a target of 100), then published.
+    let v = vec![yardstick_storage::values::ValueInput { indicator: "GDP".into(), field: "actual".into(), value: common::gdp_actual(1, APRIL) }];
+    w.db.put_values(PLAN, APRIL, "A1", &v, "seed", yardstick_server::auth::now_ms()).await.expect("values");
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    let set = w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.ok()["set_id"].as_i64().unwrap();
+    w.send(Method::POST, &api(&format!("{p}/publications")), &admin, Some(json!({ "set_id": set, "reason": "4月结果发布" }))).await.ok();
+    let page = w.get(&format!("/notice?plan={PLAN}&period={APRIL}"), &rep).await;
+    page.expect(200, None);
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    let table = html.split("<main").nth(1).unwrap_or("");
+    assert_eq!(html.matches("并列第2名").count(), 2, "A1 and A2 share second place: {table}");
+    assert!(html.contains("第1名") && html.contains("河西镇") && html.contains("4月结果发布"));
+    assert!(!html.contains("发改局"), "a unit's notice holds its own category only");
+    let b = String::from_utf8_lossy(&w.get(&format!("/notice?plan={PLAN}&period={APRIL}"), &rep_b).await.body).to_string();
+    assert!(b.contains("发改局") && !b.contains("城关镇"));
+    // Before publication there is no notice; the office's pages are closed to units.
+    w.get(&format!("/notice?plan={PLAN}&period=2026-05"), &rep).await.expect(404, None);
+    w.get(&format!("/desk?plan={PLAN}&period={APRIL}"), &rep).await.expect(403, None);
+    w.get(&format!("/desk?plan={PLAN}&period={APRIL}"), &admin).await.expect(200, None);
+    w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &rep).await.expect(200, None);
+    w.get(&format!("/appeals?plan={PLAN}&period={APRIL}"), &w.sign_in("viewer").await).await.expect(403, None);
+}
+
+// ---------------------------------------------------------------------------------------
+// Cycle events the plan marks with `auto` (M7, M8): a late submission, a missing one and a
+// falsified figure found on a spot check become deductions with their reasons.
+
+async fn cycle_events_record_the_plans_deductions(db: Db) {
+    let w = seed(db).await;
+    let admin = w.sign_in("admin").await;
+    let leader = w.sign_in("leader").await;
+    let items = r#"
+[[indicators]]
+key = "LATE"
+name = "逾期报送扣分"
+kind = "constraint"
+method = "deduction"
+per = 1
+cap = 5
+auto = "late_submission"
+
+[[indicators]]
+key = "MISSING"
+name = "逾期未报扣分"
+kind = "constraint"
+method = "deduction"
+per = 3
+cap = 5
+auto = "missing_submission"
+
+[[indicators]]
+key = "FAKE"
+name = "数据造假扣分"
+kind = "constraint"
+method = "deduction"
+per = 5
+cap = 10
+auto = "falsified_data"
+"#;
+    let versions = api(&format!("/plans/{PLAN}/versions"));
+    let bad = format!("{PLAN_TOML}{}", items.replace("auto = \"falsified_data\"", "auto = \"whenever\""));
+    let r = w.send(Method::POST, &versions, &admin, Some(json!({ "toml": bad, "note": "x" }))).await;
+    r.expect(422, Some("invalid"));
+    assert!(r.text().contains("auto"), "the problem names the field: {}", r.text());
+    w.send(Method::POST, &versions, &admin, Some(json!({ "toml": format!("{PLAN_TOML}{items}"), "note": "逾期与造假自动扣分" }))).await.expect(201, None);
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    let occ = |v: &Value, item: &str| v["occurrences"].as_array().unwrap().iter().filter(|o| o["indicator"] == item).map(|o| o["reason"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    // Before the deadline: nothing missing yet, even when computed.
+    let now = yardstick_server::auth::now_ms();
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "", "due_ms": now + 3_600_000 }))).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.expect(201, None);
+    assert!(occ(&w.get(&values_uri(APRIL, "A3"), &admin).await.ok(), "MISSING").is_empty());
+    // The deadline passes: A1's submission is late and gets its deduction.
+    w.send(Method::PUT, &api(&format!("{p}/deadlines")), &admin, Some(json!({ "source": "", "due_ms": now - 3_600_000 }))).await.ok();
+    w.send(Method::POST, &api(&format!("{p}/units/A1/submission")), &leader, None).await.ok();
+    let late = occ(&w.get(&values_uri(APRIL, "A1"), &admin).await.ok(), "LATE");
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(late[0].starts_with("逾期报送：截止"), "{late:?}");
+    // A falsified finding records the plan's deduction on the unit.
+    let c = w.send(Method::POST, &api(&format!("{p}/spot-checks")), &admin, Some(json!({ "size": 3, "seed": "auto" }))).await.ok();
+    let first = c["units"][0].as_str().unwrap().to_string();
+    w.send(Method::PUT, &api(&format!("{p}/spot-checks/{}/findings/{first}", c["id"])), &admin, Some(json!({ "finding": "台账显示实际为80亿元，报送为100亿元", "falsified": true }))).await.ok();
+    let fake = occ(&w.get(&values_uri(APRIL, &first), &admin).await.ok(), "FAKE");
+    assert!(fake.len() == 1 && fake[0].contains("弄虚作假") && fake[0].contains("台账显示"), "{fake:?}");
+    // Computing after the deadline records the missing ones, once however often it runs.
+    for _ in 0..2 {
+        w.send(Method::POST, &api(&format!("{p}/computations")), &admin, None).await.expect(201, None);
+    }
+    for unit in ["A3", "B2"] {
+        let m = occ(&w.get(&values_uri(APRIL, unit), &admin).await.ok(), "MISSING");
+        assert!(m.len() == 1 && m[0].starts_with("逾期未报送"), "{unit}: {m:?}");
+    }
+    for unit in ["A1", "A2", "B1"] {
+        assert!(occ(&w.get(&values_uri(APRIL, unit), &admin).await.ok(), "MISSING").is_empty(), "{unit} submitted");
+    }
+    // The deductions count: A3 loses 3 points in the preview, with the reason in its explanation.
+    let ex = w.get(&api(&format!("{p}/preview?category=A")), &admin).await.ok();
+    let a3 = ex["items"].as_array().unwrap().iter().find(|i| i["subject"] == "A3").unwrap().clone();
+    assert_eq!(a3["score"], "104.00", "107 less 3: {a3}");
 }

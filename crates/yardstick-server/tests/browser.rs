@@ -2,8 +2,10 @@
 //! free port with a fresh data folder, then runs `tests/browser/run.js` (playwright-core
 //! driving Debian's headless Chromium; no browser is downloaded) through sign-in, the
 //! dashboard's charts, a results table, a drill-down, English, a unit's restricted view,
-//! the administration forms and a phone-sized screen. Screenshots go to
-//! `target/screenshots/`.
+//! the administration forms and a phone-sized screen; and `tests/browser/month.js` on a
+//! fresh server without the demo, which plays one whole month of the cycle (open, submit,
+//! return, spot-check, publish, appeal, re-publish). Screenshots go to
+//! `target/screenshots/` (the month's as `month-NN-*.png`).
 //!
 //! Needs `chromium` (with `fonts-noto-cjk`, or Chinese renders as boxes), `node`, and
 //! `npm ci` in `tests/browser/`. When one is missing the test says so loudly and passes,
@@ -107,11 +109,13 @@ fn build_binary(workspace: &Path) -> PathBuf {
     exe
 }
 
-fn start(exe: &Path, data: &Path, port: u16) -> Server {
+fn start(exe: &Path, data: &Path, port: u16, demo: bool) -> Server {
     let log = data.with_extension("log");
     let out = std::fs::File::create(&log).expect("server log");
     let child = Command::new(exe)
-        .args(["serve", "--demo", "--data-dir"])
+        .arg("serve")
+        .args(demo.then_some("--demo"))
+        .arg("--data-dir")
         .arg(data)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .stdout(out.try_clone().expect("log"))
@@ -131,32 +135,92 @@ fn start(exe: &Path, data: &Path, port: u16) -> Server {
     }
 }
 
-#[test]
-fn browser() {
+/// What both browser tests need, or None after saying (loudly) what is missing.
+fn prerequisites() -> Option<(PathBuf, PathBuf, PathBuf)> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scripts = manifest.join("tests/browser");
     let Some(chromium) = find_chromium() else {
-        return missing("Chromium is not installed (looked for /usr/bin/chromium and $YARDSTICK_CHROMIUM).", "apt-get install -y chromium fonts-noto-cjk");
+        missing("Chromium is not installed (looked for /usr/bin/chromium and $YARDSTICK_CHROMIUM).", "apt-get install -y chromium fonts-noto-cjk");
+        return None;
     };
     if !has_node() {
-        return missing("Node.js is not installed.", "apt-get install -y nodejs npm");
+        missing("Node.js is not installed.", "apt-get install -y nodejs npm");
+        return None;
     }
     if !scripts.join("node_modules/playwright-core/package.json").exists() {
-        return missing("playwright-core is not installed in crates/yardstick-server/tests/browser/node_modules.", "cd crates/yardstick-server/tests/browser && npm ci");
+        missing("playwright-core is not installed in crates/yardstick-server/tests/browser/node_modules.", "cd crates/yardstick-server/tests/browser && npm ci");
+        return None;
     }
     let fonts = Command::new("fc-list").arg(":lang=zh").output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
     if !fonts {
-        return missing("no Chinese font is installed: the screenshots would show boxes instead of Chinese.", "apt-get install -y fonts-noto-cjk");
+        missing("no Chinese font is installed: the screenshots would show boxes instead of Chinese.", "apt-get install -y fonts-noto-cjk");
+        return None;
     }
-
     let workspace = manifest.parent().and_then(Path::parent).expect("the workspace root");
-    let exe = build_binary(workspace);
+    Some((scripts, chromium, build_binary(workspace)))
+}
+
+/// One month of the cycle, played by the office, two units and the statistics bureau on a
+/// fresh server whose only user is the administrator (see `tests/browser/month.js`).
+#[test]
+fn browser_month() {
+    let Some((scripts, chromium, exe)) = prerequisites() else { return };
     let shots = profile_dir().parent().expect("target folder").join("screenshots");
-    let _ = std::fs::remove_dir_all(&shots);
+    clear_shots(&shots, true);
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let data = std::env::temp_dir().join(format!("yardstick-month-{}-{stamp}", std::process::id()));
+    std::fs::create_dir_all(&data).expect("data folder");
+    let mut admin = Command::new(&exe)
+        .args(["admin", "create-user", "--username", "office", "--role", "admin", "--name", "考评办", "--password-stdin", "--database-url"])
+        .arg(format!("sqlite://{}/yardstick.db", data.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("yardstick admin create-user");
+    admin.stdin.take().expect("stdin").write_all(b"yardstick-month\n").expect("password");
+    assert!(admin.wait().expect("create-user ends").success(), "creating the administrator failed");
+    let port = free_port();
+    let server = start(&exe, &data, port, false);
+    let out = Command::new("node")
+        .arg(scripts.join("month.js"))
+        .current_dir(&scripts)
+        .env("YS_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("YS_CHROMIUM", &chromium)
+        .env("YS_SCREENSHOTS", &shots)
+        .output()
+        .expect("run node tests/browser/month.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    let log = server.log_text();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_file(data.with_extension("log"));
+    assert!(out.status.success(), "the month's browser checks failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    loud(stdout.lines().rev().find(|l| l.starts_with("browser month:")).unwrap_or("browser month: passed"));
+}
+
+/// Removes this test's earlier screenshots (the other browser test writes beside them).
+fn clear_shots(shots: &Path, month: bool) {
+    let _ = std::fs::create_dir_all(shots);
+    for e in std::fs::read_dir(shots).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.ends_with(".png") && name.starts_with("month-") == month {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+#[test]
+fn browser() {
+    let Some((scripts, chromium, exe)) = prerequisites() else { return };
+    let shots = profile_dir().parent().expect("target folder").join("screenshots");
+    clear_shots(&shots, false);
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let data = std::env::temp_dir().join(format!("yardstick-browser-{}-{stamp}", std::process::id()));
     let port = free_port();
-    let server = start(&exe, &data, port);
+    let server = start(&exe, &data, port, true);
 
     let out = Command::new("node")
         .arg(scripts.join("run.js"))
@@ -175,7 +239,7 @@ fn browser() {
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_file(data.with_extension("log"));
     assert!(out.status.success(), "the browser checks failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
-    let pngs = std::fs::read_dir(&shots).map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png")).count()).unwrap_or(0);
+    let pngs = std::fs::read_dir(&shots).map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png") && !e.file_name().to_string_lossy().starts_with("month-")).count()).unwrap_or(0);
     assert!(pngs >= 10, "expected the screenshots in {}, found {pngs}", shots.display());
     // run.js's last line: how many checks passed and where the screenshots are.
     loud(stdout.lines().rev().find(|l| l.starts_with("browser:")).unwrap_or("browser: passed"));

@@ -86,6 +86,11 @@ fn row(method: Method, template: &'static str, label: &'static str, uri: impl In
     Row { method, template, label, uri: uri.into(), body, expect }
 }
 
+/// A small PDF, as a raw request body.
+fn pdf() -> String {
+    format!("{}%PDF-1.4\n% 台账扫描件\n%%EOF\n", common::RAW)
+}
+
 /// The ids a world's rows need.
 struct Ids {
     /// A computed, unpublished result set of 2026-03 (the matrix publishes it as version 2).
@@ -101,6 +106,14 @@ struct Ids {
     task_open: i64,
     task_reported: i64,
     follow_up: i64,
+    /// Evidence files of A1 and of B2 in 2026-03.
+    evidence_a1: i64,
+    evidence_b2: i64,
+    /// A requested correction of A1's accepted April.
+    correction: i64,
+    /// An appeal of A1 on 2026-03, filed; and another, routed to the department's unit A1.
+    appeal_filed: i64,
+    appeal_routed: i64,
 }
 
 /// The table. Columns:  anon admin staff reporter unit_leader department expert surveyor viewer auditor.
@@ -172,6 +185,19 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok  ok  ok  ok 403 403 403  ok"),
         row(M::GET, "/plans/{plan}/periods/{period}/follow-ups", "", format!("{p}/periods/{MARCH}/follow-ups"), None,
                                                                                          "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/evidence", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/evidence"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/evidence", "other category B2", format!("{p}/periods/{MARCH}/units/B2/evidence"), None,
+                                                                                         "401  ok  ok 403 403  ok 403 403 403  ok"),
+        row(M::GET, "/evidence/{id}", "a file of own unit A1", format!("/evidence/{}", ids.evidence_a1), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/evidence/{id}", "a file of B2", format!("/evidence/{}", ids.evidence_b2), None,
+                                                                                         "401  ok  ok 403 403  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/corrections", "", format!("{p}/periods/{APRIL}/corrections"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/appeals", "", format!("{p}/appeals"), None,           "401  ok  ok  ok  ok  ok 403 403 403  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/appeal-window", "published 2026-03", format!("{p}/periods/{MARCH}/appeal-window"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -183,6 +209,26 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::PUT, "/plans/{plan}/periods/{period}/deadlines", "", format!("{p}/periods/{MARCH}/deadlines"), Some(json!({ "source": "", "due_ms": 1_775_000_000_000_i64 })),
                                                                                          "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/evidence", "own unit A1 (before its submission)", format!("{p}/periods/{MARCH}/units/A1/evidence?indicator=GDP&name=%E5%8F%B0%E8%B4%A6.pdf"), Some(json!(pdf())),
+                                                                                         "401  ok  ok  ok  ok 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/evidence", "other category B2", format!("{p}/periods/{MARCH}/units/B2/evidence?indicator=GDP&name=ledger.pdf"), Some(json!(pdf())),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::DELETE, "/evidence/{id}", "a file of own unit A1", format!("/evidence/{}", ids.evidence_a1), None,
+                                                                                         "401  ok  ok  ok  ok 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/corrections", "own unit A1's accepted April", format!("{p}/periods/{APRIL}/units/A1/corrections"),
+            Some(json!({ "indicator": "GDP", "field": "actual", "value": "120", "reason": "矩阵测试：统计快报更正" })),
+                                                                                         "401  ok  ok  ok  ok 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/corrections/{id}/decision", "", format!("{p}/periods/{APRIL}/corrections/{}/decision", ids.correction),
+            Some(json!({ "approve": true })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/appeals", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/appeals"),
+            Some(json!({ "indicator": "GDP", "reason": "矩阵测试：GDP 数据有误" })),
+                                                                                         "401  ok 403 403  ok 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/appeals/{id}/route", "", format!("{p}/appeals/{}/route", ids.appeal_filed), Some(json!({ "department": "A1" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/appeals/{id}/answer", "routed to the department's unit", format!("{p}/appeals/{}/answer", ids.appeal_routed),
+            Some(json!({ "outcome": "upheld", "reason": "矩阵测试：经核实，原结果无误" })),
+                                                                                         "401  ok  ok 403 403  ok 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission", "own unit A1 (after its values)", format!("{p}/periods/{MARCH}/units/A1/submission"), None,
                                                                                          "401  ok 403 403  ok 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/submission", "other unit A2", format!("{p}/periods/{MARCH}/units/A2/submission"), None,
@@ -274,14 +320,34 @@ fn coverage(ops: &[(String, String)], rows: &[Row]) -> Vec<String> {
 async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     let Some(db) = fresh_db(backend).await else { return Vec::new() };
     let w = seed(db.clone()).await;
-    let correction = yardstick_server::compute::compute_period(&w.db, PLAN, MARCH, "seed", yardstick_server::auth::now_ms()).await.expect("a second computation of 2026-03");
+    let correction_set = yardstick_server::compute::compute_period(&w.db, PLAN, MARCH, "seed", yardstick_server::auth::now_ms()).await.expect("a second computation of 2026-03");
     let drawn = ["A2".to_string(), "B1".to_string()];
     let spot_check = w.db.save_spot_check(PLAN, APRIL, "matrix", 2, 2, &drawn, "seed", yardstick_server::auth::now_ms()).await.expect("a spot check");
+    let admin = w.token("admin").await;
+    let upload = |unit: &str| format!("/api/v1{}/periods/{MARCH}/units/{unit}/evidence?indicator=GDP&name=ledger.pdf", format!("/plans/{PLAN}"));
+    let evidence_a1 = w.send(Method::POST, &upload("A1"), &admin, Some(json!(pdf()))).await.ok()["id"].as_i64().expect("evidence id");
+    let evidence_b2 = w.send(Method::POST, &upload("B2"), &admin, Some(json!(pdf()))).await.ok()["id"].as_i64().expect("evidence id");
+    let t = yardstick_server::auth::now_ms();
+    w.db.submit(PLAN, APRIL, "A1", "seed", t).await.expect("A1 submits April");
+    w.db.decide_submission(PLAN, APRIL, "A1", yardstick_storage::cycle::Decision::Accept, None, "seed", t).await.expect("A1's April accepted");
+    let target = yardstick_storage::values::ValueInput { indicator: "GDP".into(), field: "target".into(), value: "95".into() };
+    let correction = w.db.request_correction(PLAN, APRIL, "A1", &target, "目标值录入有误", "seed", t).await.expect("a correction").id;
+    let occ = yardstick_storage::values::OccurrenceInput { indicator: "SAFETY".into(), field: "count".into(), amount: Some("1".into()), reason: "3月20日一般生产安全事故".into() };
+    let occ = w.db.add_occurrence(PLAN, MARCH, "A1", &occ, "seed", t).await.expect("an occurrence");
+    let appeal = |occurrence_id| yardstick_storage::appeals::NewAppeal { plan_key: PLAN, period: MARCH, unit: "A1", indicator: "SAFETY", occurrence_id, reason: "事故不属本单位" };
+    let appeal_filed = w.db.file_appeal(&appeal(Some(occ)), "seed", t).await.expect("an appeal").id;
+    let appeal_routed = w.db.file_appeal(&appeal(None), "seed", t).await.expect("an appeal").id;
+    w.db.route_appeal(appeal_routed, "A1", "seed", t).await.expect("routed");
     let o = common::seed_oversight(&w.db).await;
     let ids = Ids {
-        march_correction: correction.set_id,
+        march_correction: correction_set.set_id,
         other_user: w.user_id(REPORTER_B).await,
         spot_check,
+        evidence_a1,
+        evidence_b2,
+        correction,
+        appeal_filed,
+        appeal_routed,
         notice_a1: o.notice_a1,
         notice_b1: o.notice_b1,
         task_open: o.task_open,
@@ -336,7 +402,7 @@ async fn matrix(backend: Backend) {
     let w: World = seed(db).await;
     let ops = openapi_operations(&w.app).await;
     assert!(ops.len() > 20, "the OpenAPI document lists the API's operations: {ops:?}");
-    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0, notice_a1: 0, notice_b1: 0, task_open: 0, task_reported: 0, follow_up: 0 });
+    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0, evidence_a1: 0, evidence_b2: 0, correction: 0, appeal_filed: 0, appeal_routed: 0, notice_a1: 0, notice_b1: 0, task_open: 0, task_reported: 0, follow_up: 0 });
     let missing = coverage(&ops, &rows);
     assert!(missing.is_empty(), "the matrix and the OpenAPI document disagree:\n  {}", missing.join("\n  "));
     common::close(&w.db).await;
@@ -373,7 +439,7 @@ async fn authorization_matrix_on_postgres() {
 /// except to sign in, and the auditor never allowed a write other than its own session and tokens.
 #[test]
 fn the_table_is_consistent() {
-    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1, notice_a1: 1, notice_b1: 1, task_open: 1, task_reported: 1, follow_up: 1 });
+    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1, evidence_a1: 1, evidence_b2: 1, correction: 1, appeal_filed: 1, appeal_routed: 1, notice_a1: 1, notice_b1: 1, task_open: 1, task_reported: 1, follow_up: 1 });
     for r in &rows {
         if r.template != "/session" || r.method != Method::POST {
             assert_eq!(r.expect[0], Exp::Unauth, "{} {}: anonymous callers are refused", r.method, r.template);

@@ -10,7 +10,7 @@ use common::{APRIL, MARCH, PLAN, PLAN_TOML, World, seed};
 use serde_json::{Value, json};
 use yardstick_storage::Db;
 
-on_both_backends!(pages_for_monitoring_and_rectification, monitoring_report, rules_make_warnings_tasks_and_follow_ups_once, notices_by_hand_and_acknowledgement, rectification_lifecycle, follow_ups_are_confirmed_or_dismissed);
+on_both_backends!(falsified_findings_open_one_task, pages_for_monitoring_and_rectification, monitoring_report, rules_make_warnings_tasks_and_follow_ups_once, notices_by_hand_and_acknowledgement, rectification_lifecycle, follow_ups_are_confirmed_or_dismissed);
 
 fn api(path: &str) -> String {
     format!("/api/v1{path}")
@@ -338,4 +338,25 @@ async fn pages_for_monitoring_and_rectification(db: Db) {
     let r = form(&w, &forged, "/oversight/run", &[("plan", PLAN), ("period", MARCH)]).await;
     r.expect(403, None);
     assert!(page_text(&r).contains("表单已过期"));
+}
+
+async fn falsified_findings_open_one_task(db: Db) {
+    let w = with_rules(db).await;
+    let staff = w.sign_in("staff").await;
+    let admin = w.sign_in("admin").await;
+    let p = format!("/plans/{PLAN}/periods/{APRIL}");
+    // April's submissions (A2, B1) are both drawn.
+    w.send(Method::POST, &api(&format!("{p}/spot-checks")), &staff, Some(json!({ "size": 2, "seed": "s" }))).await.expect(201, None);
+    let finding = |unit: &str| format!("{p}/spot-checks/1/findings/{unit}");
+    w.send(Method::PUT, &api(&finding("A2")), &staff, Some(json!({ "finding": "台账与报表不符", "falsified": true }))).await.ok();
+    let run = api(&format!("{p}/oversight-runs"));
+    let r = w.send(Method::POST, &run, &staff, None).await.ok();
+    let of = |r: &Value, unit: &str| -> Vec<String> { r["tasks"].as_array().unwrap().iter().filter(|t| t["unit_key"] == unit).map(|t| t["source"].as_str().unwrap().to_string()).collect() };
+    assert_eq!(of(&r, "A2"), ["finding"], "a falsified figure opens a task: {r}");
+    // A plan that deducts for falsified data records the finding as an occurrence: one task, from it.
+    let toml = format!("{}\n[[indicators]]\nkey = \"FALSIFIED\"\nname = \"弄虚作假\"\nkind = \"constraint\"\nmethod = \"veto\"\nauto = \"falsified_data\"\n", plan_with_rules());
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/versions")), &admin, Some(json!({ "toml": toml, "note": "弄虚作假一票否决" }))).await.expect(201, None);
+    w.send(Method::PUT, &api(&finding("B1")), &staff, Some(json!({ "finding": "虚报固定资产投资", "falsified": true }))).await.ok();
+    let r = w.send(Method::POST, &run, &staff, None).await.ok();
+    assert_eq!(of(&r, "B1"), ["veto"], "{r}");
 }

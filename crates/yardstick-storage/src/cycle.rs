@@ -47,6 +47,17 @@ fn refused(code: &'static str, zh: String, en: String) -> StorageError {
     StorageError::Refused { code, zh, en }
 }
 
+/// Inserts one occurrence (count 1) recorded by the cycle itself, with its audit row.
+macro_rules! insert_occurrence {
+    ($tx:ident, $plan:expr, $period:expr, $unit:expr, $item:expr, $reason:expr, $actor:expr, $at:expr) => {{
+        let id: i64 = sqlx::query_scalar("INSERT INTO occurrences (plan_key, period, subject, indicator, field, amount, reason, recorded_ms, recorded_by) VALUES ($1, $2, $3, $4, 'count', '1', $5, $6, $7) RETURNING id")
+            .bind($plan).bind($period).bind($unit).bind($item).bind($reason).bind($at).bind($actor)
+            .fetch_one(&mut *$tx).await?;
+        let o = crate::values::OccurrenceInput { indicator: $item.to_string(), field: "count".into(), amount: Some("1".into()), reason: $reason.to_string() };
+        $tx.audit(&NewAudit::new($at, $actor, "create", "occurrence", format!("{}/{}/{}/{id}", $plan, $period, $unit)).after(&o)).await?;
+    }};
+}
+
 impl Db {
     /// Sets (or moves) a deadline of a period.
     pub async fn set_deadline(&self, plan_key: &str, period: &str, source: &str, due_ms: i64, actor: &str, at_ms: i64) -> Result<Deadline> {
@@ -90,6 +101,14 @@ impl Db {
     /// period is not open or the submission is already submitted or accepted. Late when
     /// the first submission comes after the units' deadline ('' source).
     pub async fn submit(&self, plan_key: &str, period: &str, unit: &str, actor: &str, at_ms: i64) -> Result<Submission> {
+        self.submit_recording(plan_key, period, unit, &[], "", actor, at_ms).await
+    }
+
+    /// [`Db::submit`], and when the first submission is late, records an occurrence with
+    /// `late_reason` on each of `late_items` (the plan's `auto = "late_submission"` items),
+    /// in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn submit_recording(&self, plan_key: &str, period: &str, unit: &str, late_items: &[String], late_reason: &str, actor: &str, at_ms: i64) -> Result<Submission> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
         let s = write_tx!(self, tx => {
             let status: Option<String> = sqlx::query_scalar("SELECT status FROM periods WHERE plan_key = $1 AND period = $2").bind(plan_key).bind(period).fetch_optional(&mut *tx).await?;
@@ -114,9 +133,42 @@ impl Db {
                 .bind(plan_key).bind(period).bind(unit).bind(at_ms).bind(actor).bind(i64::from(late)).bind(s.times)
                 .execute(&mut *tx).await.map_err(|e| classify(e, || format!("unit '{unit}'")))?;
             tx.audit(&NewAudit::new(at_ms, actor, "submit", "submission", format!("{plan_key}/{period}/{unit}")).before(before.as_ref()).after(&s)).await?;
+            if late && before.is_none() {
+                for item in late_items {
+                    insert_occurrence!(tx, plan_key, period, unit, item, late_reason, actor, at_ms);
+                }
+            }
             s
         });
         Ok(s)
+    }
+
+    /// Records an occurrence with `reason` on each of `items` for every active unit of a
+    /// category that has not submitted the period (the plan's `auto = "missing_submission"`
+    /// items), once: a unit that already has one with the same reason is left alone.
+    /// Returns how many were recorded.
+    pub async fn record_missing(&self, plan_key: &str, period: &str, items: &[String], reason: &str, actor: &str, at_ms: i64) -> Result<usize> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let n = write_tx!(self, tx => {
+            let missing: Vec<String> = sqlx::query_scalar(
+                "SELECT u.key FROM units u WHERE u.active <> 0 AND u.category_key IS NOT NULL                  AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.plan_key = $1 AND s.period = $2 AND s.unit_key = u.key) ORDER BY u.key")
+                .bind(plan_key).bind(period).fetch_all(&mut *tx).await?;
+            let mut n = 0;
+            for unit in &missing {
+                for item in items {
+                    let done: Option<i64> = sqlx::query_scalar("SELECT id FROM occurrences WHERE plan_key = $1 AND period = $2 AND subject = $3 AND indicator = $4 AND reason = $5 LIMIT 1")
+                        .bind(plan_key).bind(period).bind(unit).bind(item).bind(reason).fetch_optional(&mut *tx).await?;
+                    if done.is_none() {
+                        insert_occurrence!(tx, plan_key, period, unit, item, reason, actor, at_ms);
+                        n += 1;
+                    }
+                }
+            }
+            n
+        });
+        Ok(n)
     }
 
     /// Accepts or returns a submitted submission; a return needs a reason.
@@ -213,6 +265,14 @@ impl Db {
     /// Records the finding of a drawn unit (once; a second finding is refused).
     #[allow(clippy::too_many_arguments)]
     pub async fn record_finding(&self, plan_key: &str, period: &str, check_id: i64, unit: &str, finding: &str, falsified: bool, actor: &str, at_ms: i64) -> Result<Finding> {
+        self.record_finding_with(plan_key, period, check_id, unit, finding, falsified, &[], "", actor, at_ms).await
+    }
+
+    /// [`Db::record_finding`], and for a falsified finding an occurrence with
+    /// `falsified_reason` on each of `falsified_items` (the plan's `auto = "falsified_data"`
+    /// items), in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_finding_with(&self, plan_key: &str, period: &str, check_id: i64, unit: &str, finding: &str, falsified: bool, falsified_items: &[String], falsified_reason: &str, actor: &str, at_ms: i64) -> Result<Finding> {
         let f = Finding { unit_key: unit.into(), finding: finding.into(), falsified, recorded_ms: at_ms, recorded_by: actor.into() };
         write_tx!(self, tx => {
             let units: Option<String> = sqlx::query_scalar("SELECT units_json FROM spot_checks WHERE id = $1 AND plan_key = $2 AND period = $3")
@@ -231,6 +291,11 @@ impl Db {
                     other => other,
                 })?;
             tx.audit(&NewAudit::new(at_ms, actor, "record", "spot_finding", format!("{plan_key}/{period}/{check_id}/{unit}")).after(&f)).await?;
+            if falsified {
+                for item in falsified_items {
+                    insert_occurrence!(tx, plan_key, period, unit, item, falsified_reason, actor, at_ms);
+                }
+            }
         });
         Ok(f)
     }

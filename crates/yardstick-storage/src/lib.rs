@@ -12,6 +12,7 @@ pub mod results;
 pub mod sessions;
 pub mod cycle;
 pub mod oversight;
+pub mod appeals;
 
 pub use accounts::{NewUser, Role};
 

@@ -147,9 +147,9 @@ impl Db {
         let mut out = Vec::new();
         for period in periods {
             let rows: Vec<Occurrence> = on_db!(self, p => match subject {
-                Some(s) => sqlx::query_as("SELECT id, period, subject, indicator, field, amount, reason, recorded_ms, recorded_by FROM occurrences WHERE plan_key = $1 AND period = $2 AND subject = $3 ORDER BY id")
+                Some(s) => sqlx::query_as("SELECT id, period, subject, indicator, field, amount, reason, recorded_ms, recorded_by FROM occurrences WHERE plan_key = $1 AND period = $2 AND subject = $3 AND withdrawn_ms IS NULL ORDER BY id")
                     .bind(plan_key).bind(period).bind(s).fetch_all(p).await?,
-                None => sqlx::query_as("SELECT id, period, subject, indicator, field, amount, reason, recorded_ms, recorded_by FROM occurrences WHERE plan_key = $1 AND period = $2 ORDER BY id")
+                None => sqlx::query_as("SELECT id, period, subject, indicator, field, amount, reason, recorded_ms, recorded_by FROM occurrences WHERE plan_key = $1 AND period = $2 AND withdrawn_ms IS NULL ORDER BY id")
                     .bind(plan_key).bind(period).fetch_all(p).await?,
             });
             out.extend(rows);

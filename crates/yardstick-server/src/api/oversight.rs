@@ -259,7 +259,10 @@ pub(crate) async fn apply_rules(db: &Db, model: Arc<Model>, roster: Arc<Roster>,
         let what = if source == "veto" { "一票否决" } else { "扣分" };
         tasks.push(NewTask { unit_key: o.subject.clone(), source, source_ref: o.id.to_string(), problem: format!("{}（{what}）：{}", ind.name, o.reason), required: required.clone(), deadline_ms: deadline });
     }
-    for c in db.spot_checks(plan, &ps).await? {
+    // A plan that deducts for falsified data (`auto = "falsified_data"`) has recorded the
+    // finding as a deduction occurrence, which opened its task above.
+    let falsified_deducted = ver.indicators.iter().any(|i| i.auto == Some(yardstick_engine::model::AutoEvent::FalsifiedData));
+    for c in db.spot_checks(plan, &ps).await?.into_iter().filter(|_| !falsified_deducted) {
         for f in c.findings.into_iter().filter(|f| f.falsified) {
             tasks.push(NewTask { unit_key: f.unit_key.clone(), source: "finding", source_ref: format!("{}/{}", c.id, f.unit_key), problem: format!("察访核验发现弄虚作假：{}", f.finding), required: required.clone(), deadline_ms: deadline });
         }

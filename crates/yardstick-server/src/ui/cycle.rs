@@ -245,7 +245,7 @@ async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &ActForm, e:
 /// `POST /submissions/submit`: the unit leader approves and submits the unit's data.
 pub async fn submit(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<ActForm>) -> ApiResult<Response> {
     let u = api::reach_unit(&st, &a, Perm::Submit, &f.unit).await?;
-    match st.db.submit(&f.plan, &f.period, &u.key, &a.user.username, now_ms()).await {
+    match api::submit_unit(&st, &a, &f.plan, &f.period, &u.key).await {
         Ok(_) => Ok(back(&f, "submitted", &u.name)),
         Err(e) => refused(&st, &a, lang, &uri, &f, e).await,
     }
@@ -292,6 +292,25 @@ pub struct EntryIndicator {
     /// A responsible department supplies it: shown, not filled by the unit.
     pub source: String,
     pub fields: Vec<EntryField>,
+    /// Evidence files attached to it (withdrawn ones marked).
+    pub files: Vec<EntryFile>,
+}
+
+pub struct EntryFile {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub withdrawn: bool,
+}
+
+pub struct EntryCorrection {
+    pub item: String,
+    pub old: String,
+    pub new: String,
+    pub reason: String,
+    pub status: &'static str,
+    pub class: &'static str,
+    pub note: String,
 }
 
 #[derive(askama::Template)]
@@ -309,6 +328,10 @@ struct EntryTpl {
     /// Some problem, global or next to a field: nothing was saved.
     has_errors: bool,
     indicators: Vec<EntryIndicator>,
+    /// Accepted and the caller may ask: a correction request form over these fields.
+    can_correct: bool,
+    correctable: Vec<Opt>,
+    corrections: Vec<EntryCorrection>,
 }
 
 /// The unit's fields of the month from the plan: indicators that apply to it, with their
@@ -330,6 +353,13 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
         st.db.values(&plan.key, &[period_text.clone()], Some(&u.key)).await?.into_iter().map(|v| ((v.indicator, v.field), v.value)).collect();
     let typed: std::collections::HashMap<&str, &str> = typed.unwrap_or(&[]).iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let v = model.version_for(period);
+    let mut files: std::collections::HashMap<String, Vec<EntryFile>> = std::collections::HashMap::new();
+    for e in st.db.evidence_of(&plan.key, &period_text, &u.key).await? {
+        if e.appeal_id.is_none() {
+            let size = if e.size >= 1024 * 1024 { format!("{:.1} MB", e.size as f64 / 1048576.0) } else { format!("{} KB", (e.size + 1023) / 1024) };
+            files.entry(e.indicator.clone()).or_default().push(EntryFile { id: e.id, name: e.file_name, size, withdrawn: e.withdrawn_ms.is_some() });
+        }
+    }
     let mut indicators = Vec::new();
     for (i, ind) in model.versions[v as usize].indicators.iter().enumerate() {
         if ind.method.is_event() || !model.applies(v, i as u32, s, period) {
@@ -346,16 +376,53 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
                 EntryField { id: format!("f-{}-{f}", ind.key), name, field: field_label(&f, lang), value, error }
             })
             .collect();
-        indicators.push(EntryIndicator { key: ind.key.clone(), name: ind.name.clone(), unit_of_measure: ind.unit_of_measure.clone().unwrap_or_default(), source: ind.source.clone().unwrap_or_default(), fields });
+        indicators.push(EntryIndicator {
+            key: ind.key.clone(),
+            name: ind.name.clone(),
+            unit_of_measure: ind.unit_of_measure.clone().unwrap_or_default(),
+            source: ind.source.clone().unwrap_or_default(),
+            fields,
+            files: files.remove(&ind.key).unwrap_or_default(),
+        });
     }
     let sub = st.db.submission(&plan.key, &period_text, &u.key).await?;
     let locked = sub.as_ref().is_some_and(|x| x.status != "returned");
     let (_, status) = status_label(sub.as_ref().map_or("not_submitted", |x| x.status.as_str()), false, lang);
     let open = months.all.iter().any(|p| p.period == period_text && p.status == "open");
     let can_write = open && !locked && authz::scope(a.user.role, Perm::WriteValues).is_some();
+    let can_correct = sub.as_ref().is_some_and(|x| x.status == "accepted") && authz::scope(a.user.role, Perm::WriteValues).is_some();
+    let correctable = if can_correct {
+        indicators.iter().flat_map(|i| i.fields.iter().map(move |f| (i, f))).map(|(i, f)| {
+            let key = f.name.trim_start_matches("v.").to_string();
+            Opt { label: format!("{} · {}（{}）", i.name, f.field, if f.value.is_empty() { "—" } else { f.value.as_str() }), value: key, selected: false }
+        }).collect()
+    } else {
+        Vec::new()
+    };
+    let corrections = st
+        .db
+        .corrections(&plan.key, &period_text, Some(&u.key))
+        .await?
+        .into_iter()
+        .rev()
+        .map(|c| {
+            let (status, class) = match c.status.as_str() {
+                "approved" => (tr(lang, "已批准", "approved"), "g1"),
+                "rejected" => (tr(lang, "已驳回", "rejected"), "g4"),
+                _ => (tr(lang, "待考核办处理", "awaiting the office"), "g2"),
+            };
+            let note = match c.appeal_id {
+                Some(id) => format!("{}{id}", tr(lang, "申诉更正 #", "from appeal #")),
+                None => c.decision_note.unwrap_or_default(),
+            };
+            EntryCorrection { item: format!("{}.{}", c.indicator, c.field), old: c.old_value.unwrap_or_else(|| "—".into()), new: c.new_value, reason: c.reason, status, class, note }
+        })
+        .collect();
     let mut c = Chrome::page(a, lang, uri, tr(lang, "数据填报", "Data entry"));
-    if q.ok.as_deref() == Some("saved") {
-        c.flash = Some(tr(lang, "已保存。报送前仍可修改；确认无误后请单位负责人审核报送。", "Saved. You can still change it; when it is right, the unit leader approves and submits it.").into());
+    match q.ok.as_deref() {
+        Some("saved") => c.flash = Some(tr(lang, "已保存。报送前仍可修改；确认无误后请单位负责人审核报送。", "Saved. You can still change it; when it is right, the unit leader approves and submits it.").into()),
+        Some("requested") => c.flash = Some(tr(lang, "更正申请已提交，待考核办批准；批准前数值不变。", "Correction requested; the value stays until the office approves it.").into()),
+        _ => {}
     }
     Ok(EntryTpl {
         heading: format!("{} · {} · {}", tr(lang, "数据填报", "Data entry"), u.name, period_label(&period_text, lang)),
@@ -368,6 +435,9 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
         has_errors: !problems.is_empty(),
         problems: problems.into_iter().filter(|(n, _)| n.is_none()).map(|(_, m)| m).collect(),
         indicators,
+        can_correct,
+        correctable,
+        corrections,
         c,
     })
 }
@@ -499,4 +569,49 @@ pub async fn reminder(st: &AppState, a: &Auth, plan: &str, lang: Lang) -> ApiRes
         format!("{label} data {when}: {not_in} unit(s) not yet submitted or returned for correction, {} submission(s) awaiting review.", b.submitted)
     };
     Ok(Some(Reminder { text, href: format!("/submissions{}", query(&[("plan", plan), ("period", &period)])), link: tr(lang, "查看报送情况", "See the submissions").into(), urgent }))
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionForm {
+    plan: String,
+    period: String,
+    unit: String,
+    /// `INDICATOR.FIELD`.
+    item: String,
+    value: String,
+    reason: String,
+}
+
+/// `POST /entry/correction`: asks the office to change an accepted value.
+pub async fn request_correction(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<CorrectionForm>) -> ApiResult<Response> {
+    let u = api::reach_unit(&st, &a, Perm::WriteValues, &f.unit).await?;
+    let q = EntryQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), unit: Some(u.key.clone()), ok: None };
+    let fail = |msg: String, status: StatusCode| {
+        let (st, a, uri, q) = (&st, &a, &uri, &q);
+        async move {
+            let t = entry_tpl(st, a, lang, uri, q, None, vec![(None, msg)]).await?;
+            Ok::<Response, ApiError>(render_status(status, &t))
+        }
+    };
+    let Some((indicator, field)) = f.item.split_once('.') else {
+        return fail(tr(lang, "请选择要更正的数据项。", "Choose the item to correct.").into(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let period = match api::parse_period(&f.period) {
+        Ok(p) => p,
+        Err(e) => return fail(e.msg.get(lang).to_string(), e.status).await,
+    };
+    let item = api::ValueItem { indicator: indicator.into(), field: field.into(), value: f.value.trim().to_string() };
+    if let Err(e) = api::check_values(&st, &f.plan, period, &u.key, std::slice::from_ref(&item), None).await {
+        let msg = e.problems.iter().map(|p| p.msg.get(lang).to_string()).collect::<Vec<_>>().join("；");
+        return fail(if msg.is_empty() { e.msg.get(lang).to_string() } else { msg }, e.status).await;
+    }
+    let v = yardstick_storage::values::ValueInput { indicator: item.indicator, field: item.field, value: item.value };
+    match st.db.request_correction(&f.plan, &period.to_string(), &u.key, &v, &f.reason, &a.user.username, now_ms()).await {
+        Ok(_) => Ok(see_other(&format!("/entry{}#corrections-h", query(&[("plan", &f.plan), ("period", &f.period), ("unit", &u.key), ("ok", "requested")])))),
+        Err(e @ (StorageError::Refused { .. } | StorageError::Invalid { .. })) => {
+            let e = ApiError::from(e);
+            fail(e.msg.get(lang).to_string(), e.status).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

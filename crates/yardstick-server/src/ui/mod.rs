@@ -28,9 +28,12 @@ use crate::authz::{self, Perm};
 use crate::error::ApiError;
 
 pub mod admin;
+pub mod appeals;
 pub mod assets;
 pub mod cycle;
 pub mod oversight;
+pub mod desk;
+pub mod notice;
 pub mod results;
 pub mod session;
 
@@ -53,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(admin::audit_page))
         .route("/submissions", get(cycle::board))
         .route("/entry", get(cycle::entry).post(cycle::save_entry))
+        .route("/entry/correction", post(cycle::request_correction))
         .route("/submissions/submit", post(cycle::submit))
         .route("/submissions/decide", post(cycle::decide))
         .route("/monitoring", get(oversight::monitoring))
@@ -63,6 +67,19 @@ pub fn router() -> Router<AppState> {
         .route("/oversight/report", post(oversight::report))
         .route("/oversight/task", post(oversight::task))
         .route("/oversight/follow-up", post(oversight::follow_up))
+        .route("/notice", get(notice::notice))
+        .route("/appeals", get(appeals::page))
+        .route("/appeals/file", post(appeals::file))
+        .route("/appeals/route", post(appeals::route))
+        .route("/appeals/answer", post(appeals::answer))
+        .route("/desk", get(desk::desk))
+        .route("/desk/open", post(desk::open))
+        .route("/desk/deadline", post(desk::deadline))
+        .route("/desk/draw", post(desk::draw))
+        .route("/desk/finding", post(desk::finding))
+        .route("/desk/correction", post(desk::correction))
+        .route("/desk/compute", post(desk::compute))
+        .route("/desk/publish", post(desk::publish))
         .merge(assets::router())
 }
 
@@ -285,6 +302,8 @@ impl Chrome {
             add("/submissions", "数据报送", "Submissions", can(Perm::ReadSubmissions));
             add("/monitoring", "监测报告", "Monitoring", can(Perm::ReadMonitoring));
             add("/oversight", "预警与整改", "Warnings", can(Perm::ReadOversight));
+            add("/desk", "本期工作台", "Period desk", can(Perm::Compute));
+            add("/appeals", "申诉", "Appeals", can(Perm::ReadAppeals));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);

@@ -117,7 +117,7 @@ pub async fn plan_ctx(st: &AppState, a: &Auth, plan: Option<&str>) -> ApiResult<
 
 /// The categories whose published boards the caller may see, in display order, and the
 /// caller's own category.
-async fn visible_categories(st: &AppState, a: &Auth, scope: Scope) -> ApiResult<(Vec<Category>, Option<String>)> {
+pub(crate) async fn visible_categories(st: &AppState, a: &Auth, scope: Scope) -> ApiResult<(Vec<Category>, Option<String>)> {
     let own = match &a.user.unit_key {
         Some(u) => st.db.unit(u).await?.and_then(|u| u.category_key),
         None => None,
@@ -749,6 +749,8 @@ struct ResultsTpl {
     preview_href: Option<String>,
     published_href: Option<String>,
     csv_href: String,
+    /// The period notice (通报) of the version shown; empty for a preview.
+    notice_href: String,
     rows: Vec<BoardRow>,
     has_previous: bool,
     previous_label: String,
@@ -796,6 +798,12 @@ pub async fn results_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         preview_href: (t.ctx.office && pending && !t.preview).then(|| format!("/results{}", query(&[base[0], base[1], base[2], ("preview", "1")]))),
         published_href: (t.preview && info.is_some_and(|i| i.current().is_some())).then(|| format!("/results{}", query(&base))),
         csv_href: format!("/results.csv{csv_q}"),
+        notice_href: if t.preview || info.is_none_or(|i| i.pubs.is_empty()) {
+            String::new()
+        } else {
+            let v = t.version.map(|v| v.to_string()).unwrap_or_default();
+            format!("/notice{}", query(&[base[0], base[1], ("version", &v)]))
+        },
         has_previous: t.has_previous,
         previous_label: t.previous_label.clone(),
         rows: t.rows,
@@ -897,6 +905,8 @@ struct ExplainTpl {
     text: String,
     versions: Vec<VersionLine>,
     table_href: Option<String>,
+    /// The unit's own leader, within the appeal window of a published result: where to appeal.
+    appeal_href: Option<String>,
 }
 
 fn method_name(key: &str, lang: Lang) -> String {
@@ -1062,6 +1072,12 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         }
         _ => None,
     };
+    let appeal_href = if !preview && authz::scope(a.user.role, Perm::Appeal) == Some(Scope::OwnUnit) && a.user.unit_key.as_deref() == Some(unit.key.as_str()) {
+        let open = st.db.appeal_window(&plan.key, &period).await?.is_some_and(|w| crate::auth::now_ms() <= w.closes_ms);
+        open.then(|| format!("/appeals{}", query(&[("plan", &plan.key), ("period", &period)])))
+    } else {
+        None
+    };
     let heading = if lang == Lang::Zh { format!("{} · {} 得分说明", unit.name, period_label(&period, lang)) } else { format!("{} · explanation, {}", unit.name, period_label(&period, lang)) };
     let t = ExplainTpl {
         c: Chrome::page(&a, lang, &uri, heading.clone()),
@@ -1085,6 +1101,7 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         text,
         versions,
         table_href,
+        appeal_href,
     };
     Ok(render(&t))
 }

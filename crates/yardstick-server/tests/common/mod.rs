@@ -109,7 +109,7 @@ pub fn username(r: Role) -> &'static str {
 pub const REPORTER_B: &str = "reporter_b";
 
 /// One argon2id hash of [`PW`] for every seeded user: hashing is slow by design.
-static HASH: LazyLock<String> = LazyLock::new(|| yardstick_storage::accounts::hash_password(PW).expect("hash"));
+pub static HASH: LazyLock<String> = LazyLock::new(|| yardstick_storage::accounts::hash_password(PW).expect("hash"));
 
 static N: AtomicUsize = AtomicUsize::new(0);
 
@@ -242,7 +242,9 @@ pub async fn seed(db: Db) -> World {
     }
     let nu = NewUser { username: REPORTER_B.into(), display_name: "B1 填报员".into(), password_hash: HASH.clone(), role: Role::Reporter, unit_key: Some("B1".into()) };
     db.create_user(&nu, s, t).await.expect("user");
-    let state = AppState::new(db.clone(), Config::default());
+    // Evidence files go to a folder of the test's own; uploads are limited to 1 MiB here.
+    let data_dir = std::env::temp_dir().join(format!("yardstick-test-{}", yardstick_server::auth::random_token()));
+    let state = AppState::new(db.clone(), Config { data_dir, max_evidence_bytes: 1024 * 1024, ..Config::default() });
     let app = yardstick_server::app(state.clone());
     World { db, state, app, march_set: march.set_id, april_set: april.set_id }
 }
@@ -310,10 +312,16 @@ impl Cred {
     }
 }
 
-/// A JSON request (the body, if any, as `application/json`).
+/// A body given as a JSON string that starts with this is sent as those raw bytes (a file upload).
+pub const RAW: &str = "$raw:";
+
+/// A JSON request (the body, if any, as `application/json`; see [`RAW`] for files).
 pub fn request(method: Method, uri: &str, cred: &Cred, body: Option<Value>) -> Request<Body> {
     let b = cred.apply(&method, Request::builder().method(method.clone()).uri(uri));
     match body {
+        Some(Value::String(s)) if s.starts_with(RAW) => {
+            b.header(header::CONTENT_TYPE, "application/octet-stream").body(Body::from(s[RAW.len()..].as_bytes().to_vec())).expect("request")
+        }
         Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(serde_json::to_vec(&v).expect("json"))).expect("request"),
         None => b.body(Body::empty()).expect("request"),
     }
