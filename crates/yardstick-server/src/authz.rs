@@ -94,6 +94,9 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // A responsible department reads the data of every unit (it supplies and verifies
         // indicators across units) and, as a unit itself, its category's board.
         (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify) => Some(All),
+        // It supplies the values of the indicators it is the source of, for every unit
+        // (`api::check_supplier` limits the indicators).
+        (Department, WriteValues) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
         (Department, ReadExplanation) => Some(OwnUnit),
         // Appeals routed to the department (its own unit key).
