@@ -835,6 +835,32 @@ async fn get_values(State(st): State<AppState>, Caller(a): Caller, Params(p): Pa
     }))
 }
 
+/// A responsible department writes only the indicators it is the `source` of (its unit's
+/// name, as the plan names it); other roles pass.
+pub(crate) async fn check_supplier<'a>(st: &AppState, a: &auth::Auth, plan: &str, indicators: impl Iterator<Item = &'a str>) -> ApiResult<()> {
+    if a.user.role != Role::Department {
+        return Ok(());
+    }
+    let dept = match &a.user.unit_key {
+        Some(k) => st.db.unit(k).await?.map(|u| u.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
+    for key in indicators {
+        let source = cached.model.versions.iter().flat_map(|v| &v.indicators).find(|i| i.key == key).and_then(|i| i.source.clone());
+        if source.as_deref() != Some(dept.as_str()) || dept.is_empty() {
+            let owner = source.unwrap_or_else(|| "各单位".into());
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_supplier",
+                format!("“{dept}”只能填报本部门负责的指标；{key} 由“{owner}”负责"),
+                format!("'{dept}' supplies only the indicators it is responsible for; {key} is supplied by '{owner}'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The period must be open for data.
 pub(crate) async fn open_for_data(st: &AppState, plan: &str, period: &str) -> ApiResult<()> {
     let open = st.db.periods(plan).await?.into_iter().any(|p| p.period == period && p.status == "open");
@@ -898,6 +924,7 @@ async fn put_values(State(st): State<AppState>, Caller(a): Caller, Params(p): Pa
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_count", "一次提交 1–5000 个数值", "send 1–5000 values at a time"));
     }
     open_for_data(&st, &p.plan, &period.to_string()).await?;
+    check_supplier(&st, &a, &p.plan, b.values.iter().map(|v| v.indicator.as_str())).await?;
     check_values(&st, &p.plan, period, &p.unit, &b.values, None).await?;
     let inputs: Vec<ValueInput> = b.values.into_iter().map(|v| ValueInput { indicator: v.indicator, field: v.field, value: v.value.trim().to_string() }).collect();
     let changed = st.db.put_values(&p.plan, &period.to_string(), &p.unit, &inputs, &a.user.username, now_ms()).await?;
@@ -1479,8 +1506,8 @@ pub(crate) async fn draw_check(st: &AppState, a: &auth::Auth, plan: &str, period
     }
     let seed = match seed.map(str::trim) {
         Some(s) if !s.is_empty() && s.chars().count() <= 200 => s.to_string(),
-        Some(s) if !s.is_empty() => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
-        _ => auth::random_token()[..16].to_string(),
+        Some(_) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_seed", "种子应为 1–200 个字符", "the seed is 1–200 characters")),
+        None => auth::random_token()[..16].to_string(),
     };
     let units = draw(&seed, &population, size);
     let now = now_ms();

@@ -107,6 +107,9 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // It monitors the indicators it supplies across units; as a unit it gets its own
         // notices and tasks and answers them.
         (Department, ReadRegistry | ReadPlans | ReadValues | ReadSubmissions | Verify | ReadMonitoring) => Some(All),
+        // It supplies the values of the indicators it is the source of, for every unit
+        // (`api::check_supplier` limits the indicators).
+        (Department, WriteValues) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
         (Department, ReadExplanation | ReadOversight | Respond) => Some(OwnUnit),
         // Appeals routed to the department (its own unit key).

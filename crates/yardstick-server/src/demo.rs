@@ -673,5 +673,26 @@ async fn cycle_demo(db: &Db, plan: &str, now_ms: i64) -> anyhow::Result<usize> {
             _ => {}
         }
     }
+    // After October's publication: a correction request awaiting the office, and two
+    // appeals — one just filed by the first unit, one with the statistics bureau.
+    let stats = units.iter().find(|u| u.name.contains("统计局")).map(|u| u.key.clone());
+    if let Some(first) = units.first() {
+        let v = db.values(plan, &["2026-10".to_string()], Some(&first.key)).await?;
+        if let Some(x) = v.iter().find(|x| x.field == "actual") {
+            let bumped = x.value.parse::<f64>().map(|f| format!("{:.2}", f * 1.02)).unwrap_or_else(|_| x.value.clone());
+            let c = yardstick_storage::values::ValueInput { indicator: x.indicator.clone(), field: x.field.clone(), value: bumped };
+            db.request_correction(plan, "2026-10", &first.key, &c, "统计快报修订后数据上调，附修订说明", actor, now_ms - DAY / 2).await?;
+            let a = yardstick_storage::appeals::NewAppeal { plan_key: plan, period: "2026-10", unit: &first.key, indicator: &x.indicator, occurrence_id: None, reason: "10月该项数据口径与统计局快报不一致，得分偏低，请核实" };
+            db.file_appeal(&a, actor, now_ms).await?;
+            steps += 2;
+        }
+    }
+    let occ = db.occurrences(plan, &["2026-10".to_string()], None).await?;
+    if let (Some(o), Some(stats)) = (occ.first(), stats) {
+        let a = yardstick_storage::appeals::NewAppeal { plan_key: plan, period: "2026-10", unit: &o.subject, indicator: &o.indicator, occurrence_id: Some(o.id), reason: "该扣分事项已于当月整改到位，且不属本单位责任，请复核" };
+        let x = db.file_appeal(&a, actor, now_ms).await?;
+        db.route_appeal(x.id, &stats, actor, now_ms).await?;
+        steps += 2;
+    }
     Ok(steps + 2)
 }

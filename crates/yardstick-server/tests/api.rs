@@ -35,6 +35,7 @@ on_both_backends!(
     appeals_are_answered_and_republished,
     the_notice_marks_ties_and_keeps_to_the_category,
     cycle_events_record_the_plans_deductions,
+    a_department_supplies_its_own_indicators,
 );
 
 const V1: &str = "/api/v1";
@@ -1577,4 +1578,36 @@ auto = "falsified_data"
     let ex = w.get(&api(&format!("{p}/preview?category=A")), &admin).await.ok();
     let a3 = ex["items"].as_array().unwrap().iter().find(|i| i["subject"] == "A3").unwrap().clone();
     assert_eq!(a3["score"], "104.00", "107 less 3: {a3}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Responsible departments (M8): the statistics bureau supplies the GDP figures of every
+// unit, and nothing else.
+
+async fn a_department_supplies_its_own_indicators(db: Db) {
+    let w = seed(db).await;
+    let t = yardstick_server::auth::now_ms();
+    let unit = yardstick_storage::registry::Unit { key: "S1".into(), name: "统计局".into(), category_key: Some("B".into()), area_key: None, static_level: None, active: true };
+    w.db.create_unit(&unit, "seed", t).await.expect("unit");
+    let nu = yardstick_storage::NewUser { username: "stats".into(), display_name: "统计局".into(), password_hash: common::HASH.clone(), role: yardstick_storage::Role::Department, unit_key: Some("S1".into()) };
+    w.db.create_user(&nu, "seed", t).await.expect("user");
+    let stats = w.sign_in("stats").await;
+    let dept = w.sign_in("dept").await;
+    let gdp = |v: &str| json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": v }] });
+    // The bureau (the source of GDP) writes GDP for any unit, within the unit's lock.
+    let r = w.send(Method::PUT, &values_uri(MARCH, "A3"), &stats, Some(gdp("111"))).await.ok();
+    assert_eq!(r["changed"], 1);
+    assert_eq!(value_of(&w, &stats, MARCH, "A3", "GDP", "actual").await.as_deref(), Some("111"));
+    w.send(Method::PUT, &values_uri(APRIL, "A2"), &stats, Some(gdp("111"))).await.expect(409, Some("values_locked"));
+    // Another department (unit 城关镇, the source of nothing) may not.
+    let r = w.send(Method::PUT, &values_uri(MARCH, "A3"), &dept, Some(gdp("112"))).await;
+    r.expect(403, Some("not_supplier"));
+    assert!(r.message().unwrap_or_default().contains("统计局"), "{}", r.text());
+    // Nor may the bureau write an indicator it does not supply (a correction request is a write too).
+    let other = json!({ "indicator": "SAFETY", "field": "count", "value": "1", "reason": "x" });
+    w.send(Method::POST, &api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A3/corrections")), &stats, Some(other)).await.expect(403, Some("not_supplier"));
+    // Its evidence goes with its own indicator only.
+    let up = |ind: &str| api(&format!("/plans/{PLAN}/periods/{MARCH}/units/A3/evidence?indicator={ind}&name=kb.pdf"));
+    w.send(Method::POST, &up("GDP"), &stats, Some(Value::String(format!("{}%PDF-1.4 快报", common::RAW)))).await.expect(201, None);
+    w.send(Method::POST, &up("SAFETY"), &stats, Some(Value::String(format!("{}%PDF-1.4 快报", common::RAW)))).await.expect(403, Some("not_supplier"));
 }

@@ -109,6 +109,9 @@ pub(crate) async fn save_evidence(st: &AppState, a: &auth::Auth, plan: &str, per
     if !indicator.is_empty() && !model.model.versions.iter().flat_map(|v| &v.indicators).any(|i| i.key == indicator) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_indicator", format!("方案中没有指标“{indicator}”"), format!("the plan has no indicator '{indicator}'")));
     }
+    if appeal.is_none() {
+        check_supplier(st, a, plan, std::iter::once(indicator)).await?;
+    }
     if indicator.is_empty() && appeal.is_none() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "indicator_required", "请指明材料所属的指标", "name the indicator the file supports"));
     }
@@ -254,6 +257,7 @@ pub(super) async fn download_evidence(State(st): State<AppState>, Caller(a): Cal
     responses((status = 200, body = EvidenceOut), (status = 403), (status = 404), (status = 409)))]
 pub(super) async fn withdraw_evidence(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<IdPath>) -> ApiResult<Json<EvidenceOut>> {
     let e = evidence_for(&st, &a, p.id, Perm::WriteValues).await?;
+    check_supplier(&st, &a, &e.plan_key, std::iter::once(e.indicator.as_str())).await?;
     Ok(Json(st.db.withdraw_evidence(e.id, &a.user.username, now_ms()).await?.into()))
 }
 
@@ -323,6 +327,7 @@ pub(super) async fn request_correction(State(st): State<AppState>, Caller(a): Ca
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?;
     let item = ValueItem { indicator: b.indicator, field: b.field, value: b.value.trim().to_string() };
+    check_supplier(&st, &a, &p.plan, std::iter::once(item.indicator.as_str())).await?;
     check_values(&st, &p.plan, period, &u.key, std::slice::from_ref(&item), None).await?;
     let v = ValueInput { indicator: item.indicator, field: item.field, value: item.value };
     let c = st.db.request_correction(&p.plan, &period.to_string(), &u.key, &v, &b.reason, &a.user.username, now_ms()).await?;

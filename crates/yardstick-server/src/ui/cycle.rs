@@ -478,6 +478,7 @@ pub async fn save_entry(State(st): State<AppState>, SignedIn(a): SignedIn, L(lan
         return fail(vec![(None, tr(lang, "没有填写任何数值。", "Nothing was filled in.").into())], StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     api::open_for_data(&st, &plan, &period_text).await?;
+    api::check_supplier(&st, &a, &plan, items.iter().map(|v| v.indicator.as_str())).await?;
     if let Err(e) = api::check_values(&st, &plan, period, &u.key, &items, None).await {
         // Problems name `values[i]`: put each next to its field.
         let problems = e
@@ -601,6 +602,7 @@ pub async fn request_correction(State(st): State<AppState>, SignedIn(a): SignedI
         Err(e) => return fail(e.msg.get(lang).to_string(), e.status).await,
     };
     let item = api::ValueItem { indicator: indicator.into(), field: field.into(), value: f.value.trim().to_string() };
+    api::check_supplier(&st, &a, &f.plan, std::iter::once(indicator)).await?;
     if let Err(e) = api::check_values(&st, &f.plan, period, &u.key, std::slice::from_ref(&item), None).await {
         let msg = e.problems.iter().map(|p| p.msg.get(lang).to_string()).collect::<Vec<_>>().join("；");
         return fail(if msg.is_empty() { e.msg.get(lang).to_string() } else { msg }, e.status).await;

@@ -439,7 +439,8 @@ pub async fn deadline(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang)
 /// `POST /desk/draw`.
 pub async fn draw(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<DeskForm>) -> ApiResult<Response> {
     let size = attempt!(st, a, lang, uri, f, f.size.as_deref().unwrap_or("").trim().parse::<u32>().map_err(|_| bad("抽查数量应为正整数", "the size is a positive whole number")));
-    attempt!(st, a, lang, uri, f, api::draw_check(&st, &a, &f.plan, &f.period, size, f.seed.as_deref()).await);
+    let seed = f.seed.as_deref().filter(|s| !s.trim().is_empty());
+    attempt!(st, a, lang, uri, f, api::draw_check(&st, &a, &f.plan, &f.period, size, seed).await);
     Ok(back(&f, "drawn", "checks-h"))
 }
 

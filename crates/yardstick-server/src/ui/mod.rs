@@ -298,7 +298,7 @@ impl Chrome {
             let can = |p: Perm| authz::scope(a.user.role, p).is_some();
             add("/", "总览", "Dashboard", true);
             add("/results", "考核结果", "Results", can(Perm::ReadPublished));
-            add("/entry", "数据填报", "Data entry", a.user.unit_key.is_some() && can(Perm::WriteValues));
+            add("/entry", "数据填报", "Data entry", a.user.unit_key.is_some() && can(Perm::WriteValues) && a.user.role != Role::Department);
             add("/submissions", "数据报送", "Submissions", can(Perm::ReadSubmissions));
             add("/monitoring", "监测报告", "Monitoring", can(Perm::ReadMonitoring));
             add("/oversight", "预警与整改", "Warnings", can(Perm::ReadOversight));
