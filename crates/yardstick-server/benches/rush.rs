@@ -84,9 +84,9 @@ pub async fn rush(w: Arc<World>, o: &Opts) {
                 s.values_sent += vals.len() as u64;
                 let body = json!({ "values": vals }).to_string();
                 let steps: [(&str, Vec<u8>); 3] = [
-                    ("values", Conn::build("PUT", &format!("{base}/values"), &[("Authorization", &auth), ("Content-Type", "application/json")], Some(body.as_bytes()))),
-                    ("evidence", Conn::build("POST", &format!("{base}/evidence?indicator={first}&name=ledger-{unit}.pdf"), &[("Authorization", &auth), ("Content-Type", "application/octet-stream")], Some(&evidence(unit, &period)))),
-                    ("submit", Conn::build("POST", &format!("{base}/submission"), &[("Authorization", &auth)], None)),
+                    ("values", Conn::build("PUT", &format!("{base}/values"), &[("Authorization", auth.as_str()), ("Content-Type", "application/json")], Some(body.as_bytes()))),
+                    ("evidence", Conn::build("POST", &format!("{base}/evidence?indicator={first}&name=ledger-{unit}.pdf"), &[("Authorization", auth.as_str()), ("Content-Type", "application/octet-stream")], Some(&evidence(unit, &period)))),
+                    ("submit", Conn::build("POST", &format!("{base}/submission"), &[("Authorization", auth.as_str())], None)),
                 ];
                 for (k, (what, req)) in steps.into_iter().enumerate() {
                     let t0 = if k == 0 { scheduled.unwrap_or_else(Instant::now) } else { Instant::now() };

@@ -1374,6 +1374,7 @@ pub(crate) async fn submit_unit(st: &AppState, a: &auth::Auth, plan: &str, perio
 
 /// Records a spot-check finding; a falsified one records the plan's falsified-data
 /// deductions in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn record_spot_finding(st: &AppState, a: &auth::Auth, plan: &str, period: &str, check: i64, unit: &str, finding: &str, falsified: bool) -> Result<yardstick_storage::cycle::Finding, yardstick_storage::StorageError> {
     let items = if falsified { auto_items(st, plan, period, yardstick_engine::model::AutoEvent::FalsifiedData).await.unwrap_or_default() } else { Vec::new() };
     let reason = format!("抽查核验（第 {check} 次抽查）发现数据弄虚作假：{finding}");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub struct Config {
     /// Address to listen on.
     pub listen: String,
-    /// Folder of the embedded SQLite database (and, later, evidence files).
+    /// Folder of the embedded SQLite database and of the evidence files (`evidence/`).
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/yardstick.db`.
     pub database_url: Option<String>,

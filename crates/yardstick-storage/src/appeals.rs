@@ -206,6 +206,7 @@ macro_rules! write_corrected {
 
 impl Db {
     /// Requests a change to a value of an accepted submission; the office decides.
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_correction(&self, plan_key: &str, period: &str, unit: &str, v: &ValueInput, why: &str, actor: &str, at_ms: i64) -> Result<Correction> {
         let why = reason(why)?;
         let sql = sqlx::AssertSqlSafe(format!("INSERT INTO corrections (plan_key, period, unit_key, indicator, field, old_value, new_value, reason, status, requested_ms, requested_by) \
@@ -432,10 +433,11 @@ impl Db {
     /// [`Db::set_republished`].
     pub async fn answer_appeal(&self, id: i64, outcome: &Outcome<'_>, why: &str, actor: &str, at_ms: i64) -> Result<Appeal> {
         let why = reason(why)?;
-        if let Outcome::Corrected { values, withdraw_occurrence } = outcome {
-            if values.is_empty() && !withdraw_occurrence {
-                return Err(invalid("nothing_corrected", "更正须改动至少一个数值或撤销被申诉的记录", "a correction must change a value or withdraw the appealed occurrence"));
-            }
+        if let Outcome::Corrected { values, withdraw_occurrence } = outcome
+            && values.is_empty()
+            && !withdraw_occurrence
+        {
+            return Err(invalid("nothing_corrected", "更正须改动至少一个数值或撤销被申诉的记录", "a correction must change a value or withdraw the appealed occurrence"));
         }
         let sql = sqlx::AssertSqlSafe(format!("SELECT {AP_COLS} FROM appeals WHERE id = $1"));
         let row = write_tx!(self, tx => {

@@ -172,6 +172,7 @@ impl Db {
     }
 
     /// Accepts or returns a submitted submission; a return needs a reason.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_submission(&self, plan_key: &str, period: &str, unit: &str, decision: Decision, reason: Option<&str>, actor: &str, at_ms: i64) -> Result<Submission> {
         let sql = sqlx::AssertSqlSafe(format!("SELECT {SUB_COLS} FROM submissions WHERE plan_key = $1 AND period = $2 AND unit_key = $3"));
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());

@@ -50,12 +50,13 @@ pub fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
         };
     }
     // Plain text: UTF-8 without NUL and not markup.
-    if matches!(ext.as_str(), "csv" | "txt") && !bytes.contains(&0) {
-        if let Ok(t) = std::str::from_utf8(bytes) {
-            let head = t.trim_start().get(..t.trim_start().len().min(256)).unwrap_or("").to_ascii_lowercase();
-            if !(head.starts_with('<') || head.contains("<script") || head.contains("<html") || head.contains("<svg")) {
-                return Some(ext.as_str().eq("csv").then_some("csv").unwrap_or("txt"));
-            }
+    if matches!(ext.as_str(), "csv" | "txt")
+        && !bytes.contains(&0)
+        && let Ok(t) = std::str::from_utf8(bytes)
+    {
+        let head = t.trim_start().get(..t.trim_start().len().min(256)).unwrap_or("").to_ascii_lowercase();
+        if !(head.starts_with('<') || head.contains("<script") || head.contains("<html") || head.contains("<svg")) {
+            return Some(if ext == "csv" { "csv" } else { "txt" });
         }
     }
     None
@@ -460,6 +461,7 @@ impl From<Appeal> for AppealOut {
 }
 
 /// Files an appeal: the core of the API and the UI.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn file(st: &AppState, a: &auth::Auth, plan: &str, period: &str, unit: &str, indicator: &str, occurrence: Option<i64>, reason: &str) -> ApiResult<Appeal> {
     let u = reach_unit(st, a, Perm::Appeal, unit).await?;
     plan_exists(st, plan).await?;
@@ -569,6 +571,7 @@ pub(super) struct AnswerBody {
 }
 
 /// Answers an appeal and, for a correction, re-publishes: the core of the API and the UI.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn answer(st: &AppState, a: &auth::Auth, plan: &str, id: i64, outcome: &str, reason: &str, values: Vec<ValueItem>, withdraw: bool) -> ApiResult<Appeal> {
     let scope = authz::require(a, Perm::AnswerAppeal)?;
     let x = appeal_of(st, plan, id).await?;

@@ -350,7 +350,7 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
     let model = &cached.model;
     let s = model.subjects.iter().position(|x| x.key == u.key).ok_or_else(|| ApiError::not_found("该单位不在本方案的考核对象中", "this unit is not appraised by the plan"))? as u32;
     let stored: std::collections::HashMap<(String, String), String> =
-        st.db.values(&plan.key, &[period_text.clone()], Some(&u.key)).await?.into_iter().map(|v| ((v.indicator, v.field), v.value)).collect();
+        st.db.values(&plan.key, std::slice::from_ref(&period_text), Some(&u.key)).await?.into_iter().map(|v| ((v.indicator, v.field), v.value)).collect();
     let typed: std::collections::HashMap<&str, &str> = typed.unwrap_or(&[]).iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let v = model.version_for(period);
     let mut files: std::collections::HashMap<String, Vec<EntryFile>> = std::collections::HashMap::new();

@@ -90,14 +90,13 @@ pub async fn notice(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): 
     let rows = st.sets.rows(&st.db, p.set_id, None).await?;
     let names: HashMap<String, String> = st.db.units(None).await?.into_iter().map(|u| (u.key, u.name)).collect();
     let mut categories = Vec::new();
-    for (n, cat) in cats.iter().enumerate() {
+    for cat in &cats {
         let mut list: Vec<&ResultRow> = rows.iter().filter(|r| r.category == cat.key).collect();
         if list.is_empty() {
             continue;
         }
         list.sort_by_key(|r| r.position);
         let number = if lang == Lang::Zh { format!("{}、", NUMERALS.get(categories.len()).copied().unwrap_or("")) } else { format!("{}. ", categories.len() + 1) };
-        let _ = n;
         categories.push(NoticeCategory {
             number,
             name: format!("{}（{}{}）", cat.name, list.len(), tr(lang, "个单位", " units")),
@@ -119,19 +118,15 @@ pub async fn notice(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): 
     let (mut changes, mut change_reason) = (Vec::new(), String::new());
     if let Some(prev) = all.iter().filter(|x| x.version < p.version).max_by_key(|x| x.version) {
         change_reason = p.reason.clone();
-        let before: HashMap<&str, &ResultRow> = HashMap::new();
         let prev_rows = st.sets.rows(&st.db, prev.set_id, None).await?;
-        let mut before = before;
-        for r in prev_rows.iter() {
-            before.insert(r.subject.as_str(), r);
-        }
+        let before: HashMap<&str, &ResultRow> = prev_rows.iter().map(|r| (r.subject.as_str(), r)).collect();
         let visible: std::collections::HashSet<&str> = cats.iter().map(|c| c.key.as_str()).collect();
         for r in rows.iter().filter(|r| visible.contains(r.category.as_str())) {
-            if let Some(b) = before.get(r.subject.as_str()) {
-                if b.score != r.score || b.rank != r.rank || b.tied != r.tied || b.grade != r.grade {
-                    let show = |x: &ResultRow| format!("{} · {} · {}", x.score.clone().unwrap_or_else(|| "—".into()), rank_words(x, lang), x.grade.clone().unwrap_or_default());
-                    changes.push(Change { name: names.get(&r.subject).cloned().unwrap_or_else(|| r.subject.clone()), before: show(b), after: show(r) });
-                }
+            if let Some(b) = before.get(r.subject.as_str())
+                && (b.score != r.score || b.rank != r.rank || b.tied != r.tied || b.grade != r.grade)
+            {
+                let show = |x: &ResultRow| format!("{} · {} · {}", x.score.clone().unwrap_or_else(|| "—".into()), rank_words(x, lang), x.grade.clone().unwrap_or_default());
+                changes.push(Change { name: names.get(&r.subject).cloned().unwrap_or_else(|| r.subject.clone()), before: show(b), after: show(r) });
             }
         }
     }
