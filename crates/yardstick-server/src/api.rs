@@ -182,6 +182,9 @@ pub struct NewUserBody {
 pub struct UserPatch {
     pub disabled: Option<bool>,
     pub password: Option<String>,
+    /// The address for e-mail reminders before deadlines ("" removes it).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -602,6 +605,14 @@ async fn update_user(State(st): State<AppState>, Caller(a): Caller, Params(id): 
     }
     if let Some(pw) = &b.password {
         check_password_strength(pw)?;
+    }
+    if let Some(e) = b.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        if e.len() > 254 || e.parse::<lettre::Address>().is_err() {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_email", format!("电子邮箱地址“{e}”无效"), format!("the e-mail address '{e}' is not valid")));
+        }
+    }
+    if let Some(e) = &b.email {
+        st.db.set_user_email(id, e, &a.user.username, now_ms()).await?;
     }
     if let Some(pw) = b.password {
         let hash = tokio::task::spawn_blocking(move || yardstick_storage::accounts::hash_password(&pw)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;

@@ -29,6 +29,14 @@ pub struct Config {
     pub login_window_secs: u64,
     /// How long a checked session is trusted without asking the database again.
     pub session_cache_secs: u64,
+    /// An SMTP relay for e-mail reminders before a deadline (none: reminders only in the UI).
+    /// Plain SMTP without TLS, for an office's internal relay.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// The sender of reminders.
+    pub smtp_from: String,
+    /// How many hours before the units' deadline a unit that has not submitted is reminded.
+    pub reminder_hours: u64,
 }
 
 impl Default for Config {
@@ -45,6 +53,10 @@ impl Default for Config {
             login_failures_per_address: 50,
             login_window_secs: 900,
             session_cache_secs: 5,
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_from: "yardstick@localhost".into(),
+            reminder_hours: 48,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod sets;
+pub mod reminders;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -105,6 +106,7 @@ pub async fn serve(config: Config, demo: Option<yardstick_project::r#gen::Scale>
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let state = AppState::new(db.clone(), config);
     println!("yardstick: serving http://{} ({} database)", listener.local_addr()?, db.backend());
+    reminders::spawn(state.clone());
     let purge = state.clone();
     tokio::spawn(async move {
         loop {

@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod cycle;
 pub mod oversight;
 pub mod appeals;
+pub mod reminders;
 
 pub use accounts::{NewUser, Role};
 
