@@ -81,6 +81,7 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 struct Server {
     child: Child,
     log: PathBuf,
+    port: u16,
 }
 
 impl Drop for Server {
@@ -122,7 +123,7 @@ fn start(exe: &Path, data: &Path, port: u16, demo: bool) -> Server {
         .stderr(out)
         .spawn()
         .expect("start yardstick serve");
-    let server = Server { child, log };
+    let server = Server { child, log, port };
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         if http_status(port, "/login") == Some(200) {
@@ -181,24 +182,31 @@ fn browser_month() {
     assert!(admin.wait().expect("create-user ends").success(), "creating the administrator failed");
     let port = free_port();
     let server = start(&exe, &data, port, false);
+    let stdout = run_script(&scripts, "month.js", &chromium, &shots, server, &data);
+    loud(stdout.lines().rev().find(|l| l.starts_with("browser month:")).unwrap_or("browser month: passed"));
+}
+
+/// Runs one script against the server, then stops the server and removes its data; fails
+/// with the script's errors and the end of the server's output. Returns the script's output.
+fn run_script(scripts: &Path, script: &str, chromium: &Path, shots: &Path, server: Server, data: &Path) -> String {
     let out = Command::new("node")
-        .arg(scripts.join("month.js"))
-        .current_dir(&scripts)
-        .env("YS_BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("YS_CHROMIUM", &chromium)
-        .env("YS_SCREENSHOTS", &shots)
+        .arg(scripts.join(script))
+        .current_dir(scripts)
+        .env("YS_BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("YS_CHROMIUM", chromium)
+        .env("YS_SCREENSHOTS", shots)
         .output()
-        .expect("run node tests/browser/month.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .unwrap_or_else(|e| panic!("run node tests/browser/{script}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     eprintln!("{stderr}");
     let log = server.log_text();
     drop(server);
-    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(data);
     let _ = std::fs::remove_file(data.with_extension("log"));
-    assert!(out.status.success(), "the month's browser checks failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
-    loud(stdout.lines().rev().find(|l| l.starts_with("browser month:")).unwrap_or("browser month: passed"));
+    assert!(out.status.success(), "the checks of {script} failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    stdout
 }
 
 /// Removes this test's earlier screenshots (the other browser test writes beside them).
@@ -221,24 +229,7 @@ fn browser() {
     let data = std::env::temp_dir().join(format!("yardstick-browser-{}-{stamp}", std::process::id()));
     let port = free_port();
     let server = start(&exe, &data, port, true);
-
-    let out = Command::new("node")
-        .arg(scripts.join("run.js"))
-        .current_dir(&scripts)
-        .env("YS_BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("YS_CHROMIUM", &chromium)
-        .env("YS_SCREENSHOTS", &shots)
-        .output()
-        .expect("run node tests/browser/run.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    let log = server.log_text();
-    drop(server);
-    let _ = std::fs::remove_dir_all(&data);
-    let _ = std::fs::remove_file(data.with_extension("log"));
-    assert!(out.status.success(), "the browser checks failed:\n{stderr}\n--- server output ---\n{}", log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
+    let stdout = run_script(&scripts, "run.js", &chromium, &shots, server, &data);
     let pngs = std::fs::read_dir(&shots).map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png") && !e.file_name().to_string_lossy().starts_with("month-")).count()).unwrap_or(0);
     assert!(pngs >= 10, "expected the screenshots in {}, found {pngs}", shots.display());
     // run.js's last line: how many checks passed and where the screenshots are.

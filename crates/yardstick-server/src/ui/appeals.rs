@@ -89,10 +89,7 @@ fn status_of(s: &str, lang: Lang) -> (&'static str, &'static str) {
 async fn appeals_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &AppealsQuery, problem: Option<String>) -> ApiResult<AppealsTpl> {
     authz::require(a, Perm::ReadAppeals)?;
     let plans = st.db.plans().await?;
-    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
-        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
-        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
-    };
+    let plan = super::cycle::chosen_plan(&plans, q.plan.as_deref())?;
     // Published periods only: nothing else can be appealed.
     let pubs = st.db.publications(&plan.key, None).await?;
     let mut published: Vec<String> = pubs.iter().map(|p| p.period.clone()).collect();
@@ -247,16 +244,10 @@ fn back(f: &AppealForm, ok: &str, id: i64) -> Response {
 }
 
 async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &AppealForm, e: ApiError) -> ApiResult<Response> {
-    if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let mut msg = e.msg.get(lang).to_string();
-    for p in &e.problems {
-        msg.push_str(&format!(" {}", p.msg.get(lang)));
-    }
+    let (status, msg) = super::refusal_text(e, lang)?;
     let q = AppealsQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), indicator: f.indicator.clone(), ok: None };
     let t = appeals_tpl(st, a, lang, uri, &q, Some(msg)).await?;
-    Ok(render_status(e.status, &t))
+    Ok(render_status(status, &t))
 }
 
 /// `POST /appeals/file`.
@@ -287,7 +278,7 @@ pub async fn route(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L
 }
 
 /// Reads `INDICATOR.FIELD = value` lines.
-fn changes(text: &str, lang: Lang) -> Result<Vec<api::ValueItem>, ApiError> {
+fn changes(text: &str) -> Result<Vec<api::ValueItem>, ApiError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -300,7 +291,6 @@ fn changes(text: &str, lang: Lang) -> Result<Vec<api::ValueItem>, ApiError> {
             _ => {
                 let zh = format!("更正数值第 {} 行应写成“指标.字段 = 数值”，如 GDP.actual = 120", n + 1);
                 let en = format!("line {} of the corrected values must read INDICATOR.FIELD = value, e.g. GDP.actual = 120", n + 1);
-                let _ = lang;
                 return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_changes", zh, en));
             }
         }
@@ -310,7 +300,7 @@ fn changes(text: &str, lang: Lang) -> Result<Vec<api::ValueItem>, ApiError> {
 
 /// `POST /appeals/answer`.
 pub async fn answer(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Form(f): Form<AppealForm>) -> ApiResult<Response> {
-    let values = match changes(f.changes.as_deref().unwrap_or(""), lang) {
+    let values = match changes(f.changes.as_deref().unwrap_or("")) {
         Ok(v) => v,
         Err(e) => return refused(&st, &a, lang, &uri, &f, e).await,
     };

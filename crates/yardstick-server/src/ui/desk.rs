@@ -168,10 +168,7 @@ async fn desk_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &DeskQuery,
         return Err(ApiError::forbidden());
     }
     let plans = st.db.plans().await?;
-    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
-        Some(k) => plans.iter().find(|p| p.key == k).cloned().ok_or_else(|| ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
-        None => plans.iter().max_by_key(|p| p.year).cloned().ok_or_else(|| ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
-    };
+    let plan = super::cycle::chosen_plan(&plans, q.plan.as_deref())?;
     let rows = st.db.periods(&plan.key).await?;
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => api::parse_period(p)?.to_string(),
@@ -188,14 +185,12 @@ async fn desk_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &DeskQuery,
     if this.is_none() {
         periods.push(Opt { value: period.clone(), label: format!("{}（{}）", period_label(&period, lang), tr(lang, "未开放", "not opened")), selected: true });
     }
-    let deadlines: Vec<DeadlineRow> = st
-        .db
-        .deadlines(&plan.key, &period)
-        .await?
+    let stored = st.db.deadlines(&plan.key, &period).await?;
+    let due_value = stored.iter().find(|d| d.source.is_empty()).map(|d| local_value(d.due_ms)).unwrap_or_default();
+    let deadlines: Vec<DeadlineRow> = stored
         .into_iter()
         .map(|d| DeadlineRow { source: if d.source.is_empty() { tr(lang, "各单位报送", "Units' submissions").into() } else { d.source }, due: datetime(d.due_ms), passed: d.due_ms < now })
         .collect();
-    let due_value = st.db.deadlines(&plan.key, &period).await?.into_iter().find(|d| d.source.is_empty()).map(|d| local_value(d.due_ms)).unwrap_or_default();
 
     let subs = st.db.submissions(&plan.key, &period).await?;
     let count = |s: &str| subs.iter().filter(|x| x.status == s).count();
@@ -395,16 +390,10 @@ fn back(f: &DeskForm, ok: &str, anchor: &str) -> Response {
 
 /// Shows a refusal or a bad request on the desk (with its status); other errors pass.
 async fn refused(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, f: &DeskForm, e: ApiError) -> ApiResult<Response> {
-    if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::UNAUTHORIZED {
-        return Err(e);
-    }
-    let mut msg = e.msg.get(lang).to_string();
-    for p in &e.problems {
-        msg.push_str(&format!(" {}", p.msg.get(lang)));
-    }
+    let (status, msg) = super::refusal_text(e, lang)?;
     let q = DeskQuery { plan: Some(f.plan.clone()), period: Some(f.period.clone()), ok: None };
     let t = desk_tpl(st, a, lang, uri, &q, Some(msg)).await?;
-    Ok(render_status(e.status, &t))
+    Ok(render_status(status, &t))
 }
 
 macro_rules! attempt {

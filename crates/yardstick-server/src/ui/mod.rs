@@ -343,6 +343,19 @@ impl Chrome {
     }
 }
 
+/// The message a page shows for a refused or invalid form (with each problem named), or
+/// the error itself when it is not the form's fault (not signed in, forbidden, a fault).
+pub fn refusal_text(e: ApiError, lang: Lang) -> Result<(StatusCode, String), ApiError> {
+    if e.status.is_server_error() || e.status == StatusCode::FORBIDDEN || e.status == StatusCode::UNAUTHORIZED {
+        return Err(e);
+    }
+    let mut msg = e.msg.get(lang).to_string();
+    for p in &e.problems {
+        msg.push_str(&format!(" {}", p.msg.get(lang)));
+    }
+    Ok((e.status, msg))
+}
+
 /// Renders a template, or a 500 that says so.
 pub fn render(t: &impl Template) -> Response {
     match t.render() {

@@ -76,10 +76,7 @@ const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "
 /// `GET /notice`.
 pub async fn notice(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Q(q): Q<NoticeQuery>) -> ApiResult<Response> {
     let scope = authz::require(&a, Perm::ReadPublished)?;
-    let plan = match q.plan.as_deref().filter(|p| !p.is_empty()) {
-        Some(k) => st.db.plan(k).await?.ok_or_else(|| crate::error::ApiError::not_found(format!("方案“{k}”不存在"), format!("the plan '{k}' does not exist")))?,
-        None => st.db.plans().await?.into_iter().max_by_key(|p| p.year).ok_or_else(|| crate::error::ApiError::not_found("还没有考核方案", "there is no plan yet"))?,
-    };
+    let plan = super::cycle::chosen_plan(&st.db.plans().await?, q.plan.as_deref())?;
     let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => api::parse_period(p)?.to_string(),
         None => st.db.publications(&plan.key, None).await?.into_iter().map(|p| p.period).max().unwrap_or_default(),
