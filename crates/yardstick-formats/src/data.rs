@@ -84,7 +84,7 @@ impl<'m> DataLoader<'m> {
         let n = self.problem_count.fetch_add(1, Ordering::Relaxed);
         if n < MAX_PROBLEMS {
             let mut p = self.problems.lock().unwrap_or_else(|e| e.into_inner());
-            p.push(Problem { place: Place { file: file.into(), line: Some(line), column: column.map(String::from), field: None }, msg });
+            p.push(Problem { place: Place { file: file.into(), line: Some(line), column: column.map(String::from), ..Place::default() }, msg });
         }
     }
 

@@ -60,6 +60,9 @@ impl Msg {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Place {
     pub file: String,
+    /// The worksheet, for a workbook.
+    pub sheet: Option<String>,
+    /// The line of a text file, or the row of a worksheet (1-based, as Excel shows it).
     pub line: Option<usize>,
     pub column: Option<String>,
     pub field: Option<String>,
@@ -75,10 +78,17 @@ pub struct Problem {
 impl Problem {
     pub fn render(&self, lang: Lang) -> String {
         let mut out = self.place.file.clone();
-        if let Some(l) = self.place.line {
+        if let Some(s) = &self.place.sheet {
             out.push_str(&match lang {
-                Lang::Zh => format!(" 第{l}行"),
-                Lang::En => format!(" line {l}"),
+                Lang::Zh => format!(" 工作表“{s}”"),
+                Lang::En => format!(" sheet '{s}'"),
+            });
+        }
+        if let Some(l) = self.place.line {
+            out.push_str(&match (lang, self.place.sheet.is_some()) {
+                (Lang::Zh, _) => format!(" 第{l}行"),
+                (Lang::En, true) => format!(" row {l}"),
+                (Lang::En, false) => format!(" line {l}"),
             });
         }
         if let Some(c) = &self.place.column {

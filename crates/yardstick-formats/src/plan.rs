@@ -350,7 +350,7 @@ impl Ctx<'_> {
     fn at(&mut self, span: Option<std::ops::Range<usize>>, field: impl Into<String>, msg: Msg) {
         let line = span.map(|s| line_col(self.text, s.start).0);
         self.problems.push(Problem {
-            place: Place { file: self.file.into(), line, column: None, field: Some(field.into()) },
+            place: Place { file: self.file.into(), line, field: Some(field.into()), ..Place::default() },
             msg,
         });
     }
@@ -595,7 +595,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
             if let Some(c) = s.category {
                 if categories[c as usize].coefficients && s.static_level.is_none() {
                     cx.problems.push(Problem {
-                        place: Place { file: subjects_file_name.clone(), line: raw_subjects[i].line, column: Some("static_level".into()), field: None },
+                        place: Place { file: subjects_file_name.clone(), line: raw_subjects[i].line, column: Some("static_level".into()), ..Place::default() },
                         msg: Msg::new(
                             format!("“{}”所在类别使用系数，须填写静态系数档次", s.key),
                             format!("'{}' is in a category that uses coefficients and needs a static level", s.key),
@@ -1313,7 +1313,7 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
                         // The message gives the position within the formula; the place gives the line.
                         let (line, _) = line_col(cx.text, f.span().start);
                         cx.problems.push(Problem {
-                            place: Place { file: cx.file.into(), line: Some(line), column: None, field: Some(format!("{path}.formula")) },
+                            place: Place { file: cx.file.into(), line: Some(line), field: Some(format!("{path}.formula")), ..Place::default() },
                             msg: Msg::new(e.message(true), e.message(false)),
                         });
                         Method::Direct

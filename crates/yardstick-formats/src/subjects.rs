@@ -37,7 +37,7 @@ pub fn read_csv(text: &str, file: &str, problems: &mut Vec<Problem>) -> Vec<RawS
         match COLUMNS.iter().position(|c| *c == h.trim()) {
             Some(k) => col[k] = Some(i),
             None => problems.push(Problem {
-                place: Place { file: file.into(), line: Some(1), column: Some(h.to_string()), field: None },
+                place: Place { file: file.into(), line: Some(1), column: Some(h.to_string()), ..Place::default() },
                 msg: Msg::new(
                     format!("未知的列，可用的列：{}", COLUMNS.join("、")),
                     format!("unknown column; the columns are {}", COLUMNS.join(", ")),
@@ -48,7 +48,7 @@ pub fn read_csv(text: &str, file: &str, problems: &mut Vec<Problem>) -> Vec<RawS
     for (k, name) in COLUMNS.iter().enumerate().take(2) {
         if col[k].is_none() {
             problems.push(Problem {
-                place: Place { file: file.into(), line: Some(1), column: Some(name.to_string()), field: None },
+                place: Place { file: file.into(), line: Some(1), column: Some(name.to_string()), ..Place::default() },
                 msg: Msg::new("缺少必需的列", "a required column is missing"),
             });
         }
@@ -97,6 +97,7 @@ pub fn resolve(
         file: file.into(),
         line: r.line,
         column: Some(column.into()),
+        sheet: None,
         field: None,
     };
     for (i, r) in raw.iter().enumerate() {

@@ -61,7 +61,7 @@ impl ApiError {
                 "code": self.code,
                 "message": self.msg.get(lang),
                 "problems": self.problems.iter().map(|p| serde_json::json!({
-                    "place": { "file": p.place.file, "line": p.place.line, "column": p.place.column, "field": p.place.field },
+                    "place": { "file": p.place.file, "sheet": p.place.sheet, "line": p.place.line, "column": p.place.column, "field": p.place.field },
                     "message": p.msg.get(lang),
                     "text": p.render(lang),
                 })).collect::<Vec<_>>(),
