@@ -472,4 +472,69 @@
       return r.json().then(function (j) { say((j && j.error && j.error.message) || r.status, true); }, function () { say(String(r.status), true); });
     }, function () { say(ZH ? "上传失败，请检查网络后重试。" : "The upload failed; check the network and try again.", true); });
   });
+  /* ---------- imports: check or import a workbook, answer shown in place ---------- */
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-import]")) return;
+    e.preventDefault();
+    var input = form.querySelector('input[type="file"]');
+    var out = form.querySelector("[data-import-result]");
+    var file = input && input.files && input.files[0];
+    if (!file || !out) return;
+    var dry = !!(e.submitter && e.submitter.value === "true");
+    var url = form.getAttribute("data-import").replace(/\{(\w+)\}/g, function (_, k) {
+      var el = form.querySelector('[name="' + k + '"]');
+      return encodeURIComponent(el ? el.value : "");
+    });
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "name=" + encodeURIComponent(file.name) + "&dry_run=" + dry;
+    var sub = form.querySelector('input[name="submit"]');
+    if (sub && sub.checked && !dry) url += "&submit=true";
+    out.className = "import-result";
+    out.innerHTML = "<p class=\"small\">" + esc(ZH ? (dry ? "正在检查…" : "正在导入…") : (dry ? "Checking…" : "Importing…")) + "</p>";
+    var buttons = all(form, "button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    var done = function () { buttons.forEach(function (b) { b.disabled = false; }); };
+    ysFetch(url, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file }).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, status: r.status, j: j }; }, function () { return { ok: false, status: r.status, j: null }; });
+    }).then(function (x) {
+      done();
+      if (!x.ok) {
+        var err = (x.j && x.j.error) || {};
+        var probs = err.problems || [];
+        var html = "<p class=\"error\" role=\"alert\">" + esc(err.message || String(x.status)) + "</p>";
+        if (probs.length) {
+          html += "<table class=\"data problems\"><thead><tr><th>" + (ZH ? "工作表" : "Sheet") + "</th><th>" + (ZH ? "行" : "Row") + "</th><th>" + (ZH ? "列" : "Column") + "</th><th>" + (ZH ? "问题" : "Problem") + "</th></tr></thead><tbody>";
+          probs.forEach(function (p) {
+            var pl = p.place || {};
+            html += "<tr><td>" + esc(pl.sheet || pl.file || "") + "</td><td class=\"num\">" + esc(pl.line || "") + "</td><td>" + esc(pl.column || pl.field || "") + "</td><td>" + esc(p.message) + "</td></tr>";
+          });
+          html += "</tbody></table>";
+        }
+        out.innerHTML = html;
+        return;
+      }
+      var j = x.j || {};
+      var lines = [];
+      var head = j.dry_run ? (ZH ? "检查通过，没有问题。导入将：" : "No problem found. The import will:") : (ZH ? "导入完成：" : "Imported:");
+      if (j.counts) {
+        var names = ZH ? { areas: "地区", categories: "类别", units: "单位", people: "人员", users: "用户" } : { areas: "areas", categories: "categories", units: "units", people: "people", users: "users" };
+        Object.keys(names).forEach(function (k) {
+          var c = j.counts[k];
+          if (!c || (c.created + c.updated + c.unchanged) === 0) return;
+          lines.push(ZH ? names[k] + "：新增 " + c.created + "，修改 " + c.updated + "，未变 " + c.unchanged
+                        : names[k] + ": " + c.created + " new, " + c.updated + " changed, " + c.unchanged + " unchanged");
+        });
+      } else {
+        lines.push(ZH ? j.units + " 个单位，" + j.values + " 个数值，其中变化 " + j.values_changed + " 个；新增事项 " + j.occurrences_added + " 条"
+                      : j.units + " units, " + j.values + " values, " + j.values_changed + " of them changed; " + j.occurrences_added + " occurrences added");
+        if (j.submitted) lines.push(ZH ? "已报送。" : "Submitted.");
+      }
+      var html2 = "<p class=\"ok\" role=\"status\">" + esc(head) + "</p><ul>" + lines.map(function (l) { return "<li>" + esc(l) + "</li>"; }).join("") + "</ul>";
+      if (j.passwords && j.passwords.length) {
+        html2 += "<p><strong>" + esc(ZH ? "新用户的初始密码（只显示这一次，请当面或密送交给本人）：" : "New users' first passwords (shown this once; hand them over in person):") + "</strong></p><table class=\"data\"><tbody>" +
+          j.passwords.map(function (p) { return "<tr><td>" + esc(p.username) + "</td><td><code>" + esc(p.password) + "</code></td></tr>"; }).join("") + "</tbody></table>";
+      }
+      out.innerHTML = html2;
+    }, function () { done(); out.innerHTML = "<p class=\"error\">" + esc(ZH ? "上传失败，请检查网络后重试。" : "The upload failed; check the network and try again.") + "</p>"; });
+  });
 })();

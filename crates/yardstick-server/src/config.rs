@@ -24,6 +24,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest accepted evidence file.
     pub max_evidence_bytes: usize,
+    /// Largest accepted workbook or CSV file to import.
+    pub max_import_bytes: usize,
     pub login_failures_per_user: usize,
     pub login_failures_per_address: usize,
     pub login_window_secs: u64,
@@ -49,6 +51,7 @@ impl Default for Config {
             session_hours: 12,
             max_body_bytes: 2 * 1024 * 1024,
             max_evidence_bytes: 20 * 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
             login_failures_per_user: 5,
             login_failures_per_address: 50,
             login_window_secs: 900,

@@ -16,6 +16,7 @@ pub mod compute;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod imports;
 pub mod sets;
 pub mod reminders;
 pub mod ui;
@@ -69,12 +70,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     let max_body = state.config.max_body_bytes;
     let state_evidence_max = state.config.max_evidence_bytes;
+    let state_import_max = state.config.max_import_bytes;
     router
         .layer(axum::middleware::from_fn_with_state(state, auth::authenticate))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Evidence uploads read their own (larger) limit from the raw body; every extractor
         // (JSON, forms) keeps the default one.
-        .layer(RequestBodyLimitLayer::new(max_body.max(state_evidence_max + 64 * 1024)))
+        .layer(RequestBodyLimitLayer::new(max_body.max(state_evidence_max + 64 * 1024).max(state_import_max + 64 * 1024)))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))

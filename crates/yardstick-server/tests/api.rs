@@ -875,6 +875,9 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/appeals", format!("{p}/periods/{MARCH}/units/A1/appeals"), Some(json!({ "indicator": "GDP", "reason": "x" }))),
         (Method::POST, "/plans/{plan}/appeals/{id}/route", format!("{p}/appeals/1/route"), Some(json!({ "department": "A1" }))),
         (Method::POST, "/plans/{plan}/appeals/{id}/answer", format!("{p}/appeals/1/answer"), Some(json!({ "outcome": "upheld", "reason": "x" }))),
+        // Imports from workbooks (a valid file each).
+        (Method::POST, "/imports/registry", "/imports/registry?name=u.csv".into(), Some(Value::String(format!("{}单位编码,单位名称,类别\nZ2,新设乡,A\n", common::RAW)))),
+        (Method::POST, "/plans/{plan}/periods/{period}/imports/data", format!("{p}/periods/{MARCH}/imports/data?name=d.csv"), Some(Value::String(format!("{}单位编码,指标编码,实际值,目标值\nA1,GDP,1,100\n", common::RAW)))),
     ];
     let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
     for (m, path) in common::openapi_operations(&w.app).await {

@@ -14,6 +14,7 @@ pub mod cycle;
 pub mod oversight;
 pub mod appeals;
 pub mod reminders;
+pub mod imports;
 
 pub use accounts::{NewUser, Role};
 

@@ -160,12 +160,12 @@ impl Db {
 
 /// One subject's values to write in one period, by one actor.
 pub(crate) struct ValuesJob {
-    plan_key: String,
-    period: String,
-    subject: String,
-    values: Vec<ValueInput>,
-    actor: String,
-    at_ms: i64,
+    pub(crate) plan_key: String,
+    pub(crate) period: String,
+    pub(crate) subject: String,
+    pub(crate) values: Vec<ValueInput>,
+    pub(crate) actor: String,
+    pub(crate) at_ms: i64,
 }
 
 /// Defines the write of a [`ValuesJob`] inside an open transaction of one backend: read the

@@ -77,6 +77,36 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum ImportCommand {
+    /// Areas, categories, units, people and users from a workbook with sheets 地区, 类别,
+    /// 单位, 人员, 用户 (any of them), or a CSV file of one of them.
+    Registry {
+        /// The .xlsx, .xls or .csv file.
+        file: PathBuf,
+        /// Check everything and say what would change, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "YARDSTICK_DATABASE_URL", default_value = "sqlite://data/yardstick.db")]
+        database_url: String,
+    },
+    /// A period's data in the long form (docs/workbooks.md): a raw-data export, a filled
+    /// template, or the office's own sheet.
+    Data {
+        file: PathBuf,
+        /// The plan's key.
+        #[arg(long)]
+        plan: String,
+        /// The month, e.g. 2026-03.
+        #[arg(long, value_parser = parse_period)]
+        period: Period,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "YARDSTICK_DATABASE_URL", default_value = "sqlite://data/yardstick.db")]
+        database_url: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain and report the first row changed or missing.
     Verify {
@@ -140,6 +170,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Import a workbook (.xlsx, .xls, .csv) into the database, all or nothing, as the office.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
     },
     /// The audit log: check that no row was changed or deleted behind the system's back.
     Audit {
@@ -259,6 +294,79 @@ fn random_password() -> std::io::Result<String> {
     Ok(bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect())
 }
 
+/// `yardstick import …`: the same checks and writes as the server's import, as the office
+/// (the audit log names the actor `command line`).
+fn import(command: ImportCommand, lang: Lang) -> ExitCode {
+    use yardstick_server::authz::Scope;
+    use yardstick_server::imports::{DataCaller, run_data, run_registry};
+    use yardstick_sheets::read::{Limits, read_book};
+    let (file, url, dry_run) = match &command {
+        ImportCommand::Registry { file, database_url, dry_run } | ImportCommand::Data { file, database_url, dry_run, .. } => (file.clone(), database_url.clone(), *dry_run),
+    };
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let book = match read_book(&name, &bytes, &Limits::default()) {
+        Ok(b) => b,
+        Err(p) => return report(&p, lang),
+    };
+    let actor = "command line";
+    let run = async {
+        let db = yardstick_storage::Db::connect(&url).await.map_err(|e| yardstick_server::error::ApiError::from(e))?;
+        let st = yardstick_server::AppState::new(db, yardstick_server::config::Config::default());
+        match &command {
+            ImportCommand::Registry { .. } => run_registry(&st, actor, true, &book, dry_run).await.map(|out| {
+                let mut text = String::new();
+                for (zh, en, c) in [("地区", "areas", &out.counts.areas), ("类别", "categories", &out.counts.categories), ("单位", "units", &out.counts.units), ("人员", "people", &out.counts.people), ("用户", "users", &out.counts.users)] {
+                    if c.created + c.updated + c.unchanged > 0 {
+                        text.push_str(&match lang {
+                            Lang::Zh => format!("{zh}：新增 {}，修改 {}，未变 {}\n", c.created, c.updated, c.unchanged),
+                            Lang::En => format!("{en}: {} new, {} changed, {} unchanged\n", c.created, c.updated, c.unchanged),
+                        });
+                    }
+                }
+                for p in &out.passwords {
+                    text.push_str(&format!("{}{} {}\n", lang.pick("初始密码（只显示这一次）：", "first password (shown only once): "), p.username, p.password));
+                }
+                if out.dry_run {
+                    text.insert_str(0, lang.pick("检查通过（未写入）：\n", "no problem found (nothing written):\n"));
+                }
+                text
+            }),
+            ImportCommand::Data { plan, period, .. } => {
+                let caller = DataCaller { scope: Scope::All, unit: None, supplies: None, may_record: true };
+                run_data(&st, &caller, actor, plan, &period.to_string(), &book, dry_run, None).await.map(|out| match lang {
+                    Lang::Zh => format!("{}{} 个单位，{} 个数值，其中变化 {} 个；新增事项 {} 条\n", if out.dry_run { "检查通过（未写入）：" } else { "已导入：" }, out.units, out.values, out.values_changed, out.occurrences_added),
+                    Lang::En => format!("{}{} units, {} values, {} of them changed; {} occurrences added\n", if out.dry_run { "no problem found (nothing written): " } else { "imported: " }, out.units, out.values, out.values_changed, out.occurrences_added),
+                })
+            }
+        }
+    };
+    let result = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(run),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    match result {
+        Ok(text) => {
+            emit(&text);
+            ExitCode::SUCCESS
+        }
+        Err(e) if !e.problems.is_empty() => report(&e.problems, lang),
+        Err(e) => {
+            eprintln!("{}", e.msg.get(lang));
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn audit_verify(url: &str, lang: Lang) -> ExitCode {
     use yardstick_storage::{AuditCheck, AuditProblem, Db};
     let run = async {
@@ -368,6 +476,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Audit { command: AuditCommand::Verify { database_url } } => audit_verify(&database_url, lang),
+        Command::Import { command } => import(command, lang),
         Command::Admin { command: AdminCommand::CreateUser { username, role, unit, name, password_stdin, database_url } } => {
             create_user(&database_url, &username, &role, unit, name, password_stdin, lang)
         }

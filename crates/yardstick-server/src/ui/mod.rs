@@ -33,6 +33,7 @@ pub mod assets;
 pub mod cycle;
 pub mod oversight;
 pub mod desk;
+pub mod imports;
 pub mod notice;
 pub mod results;
 pub mod session;
@@ -72,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/appeals/file", post(appeals::file))
         .route("/appeals/route", post(appeals::route))
         .route("/appeals/answer", post(appeals::answer))
+        .route("/imports", get(imports::page))
         .route("/desk", get(desk::desk))
         .route("/desk/open", post(desk::open))
         .route("/desk/deadline", post(desk::deadline))
@@ -304,6 +306,7 @@ impl Chrome {
             add("/oversight", "预警与整改", "Warnings", can(Perm::ReadOversight));
             add("/desk", "本期工作台", "Period desk", can(Perm::Compute));
             add("/appeals", "申诉", "Appeals", can(Perm::ReadAppeals));
+            add("/imports", "导入", "Import", can(Perm::ManageRegistry) || (can(Perm::WriteValues) && a.user.role != Role::Reporter && a.user.role != Role::UnitLeader));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);
