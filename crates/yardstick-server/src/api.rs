@@ -31,6 +31,7 @@ pub mod appeals;
 struct ApiDoc;
 
 pub(crate) mod oversight;
+pub(crate) mod exports;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -73,7 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appeals::route_appeal))
         .routes(routes!(appeals::answer_appeal))
         .routes(routes!(appeals::appeal_window));
-    oversight::routes(r)
+    exports::routes(oversight::routes(r))
 }
 
 // ---------------------------------------------------------------------------
