@@ -341,11 +341,6 @@ pub(crate) fn scorecard_href(plan: &str, period: &str, unit: &str, version: Opti
     format!("{}/units/{}/scorecard.xlsx{q}", base(plan, period), crate::ui::enc(unit))
 }
 
-/// A period's raw data export.
-pub(crate) fn data_href(plan: &str, period: &str) -> String {
-    format!("{}/exports/data.xlsx", base(plan, period))
-}
-
 /// The annual summary of the period's year.
 pub(crate) fn summary_href(plan: &str, period: &str) -> Option<String> {
     let y = Period::parse(period)?.year;
