@@ -15,6 +15,8 @@
 //! * `ranking-page` — the web UI's results page `/results?plan=…&period=…&category=C`
 //!   (a browser session);
 //! * `dashboard` — the UI's home page `/` (a browser session);
+//! * `rankings-xlsx` — `GET …/periods/2026-03/exports/rankings.xlsx`: every category's
+//!   ranking as one Excel workbook (a province: 10,000 rows; run it with `--connections 1`);
 //! * `write-N` — `PUT …/periods/2026-12/units/U/values` with N values of one unit (a
 //!   reporter submitting the unit's month; every value new), each connection its own unit;
 //! * `get:PATH` — any GET with the API token;
@@ -34,6 +36,7 @@
 #[path = "support/mod.rs"]
 mod support;
 mod anatomy;
+mod exports;
 mod rush;
 
 use std::net::SocketAddr;
@@ -56,7 +59,8 @@ cargo bench -p yardstick-server --bench http -- [OPTIONS]
                             YARDSTICK_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
   --scenarios LIST          comma-separated, in order (default
                             results-api,ranking-page,write-40,write-1):
-                            results-api, ranking-page, dashboard, write-N, get:PATH,
+                            results-api, ranking-page, dashboard, rankings-xlsx,
+                            write-N, get:PATH,
                             rush (every unit: values, one file, submission; checked)
   --connections N           concurrent keep-alive connections (default 500)
   --duration S              measured seconds per scenario (default 15)
@@ -72,6 +76,10 @@ cargo bench -p yardstick-server --bench http -- [OPTIONS]
                             in-process on the same database (no HTTP, no contention)
   --values N                values per request for --anatomy (default 40)
   --reader USER             the demo user who reads (default viewer; writes: admin)
+  --exports N               instead of the above: time the Excel export of a month's
+                            rankings of N units (10000: a province), in-process on a
+                            fresh --db with a synthetic published result set
+  --iters N                 timed exports for --exports (default 5, after one warm-up)
 ";
 
 #[derive(Clone, Debug)]
@@ -92,6 +100,8 @@ struct Opts {
     anatomy: usize,
     values: usize,
     reader: String,
+    exports: usize,
+    iters: usize,
 }
 
 fn opts() -> Opts {
@@ -112,6 +122,8 @@ fn opts() -> Opts {
         anatomy: 0,
         values: 40,
         reader: "viewer".into(),
+        exports: 0,
+        iters: 5,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -138,6 +150,8 @@ fn opts() -> Opts {
             "--anatomy" => o.anatomy = val().parse().expect("--anatomy N"),
             "--values" => o.values = val().parse().expect("--values N"),
             "--reader" => o.reader = val(),
+            "--exports" => o.exports = val().parse().expect("--exports N"),
+            "--iters" => o.iters = val().parse().expect("--iters N"),
             other => panic!("unknown option {other} (see --help)"),
         }
     }
@@ -302,6 +316,11 @@ fn next_request(w: &World, scenario: &str, o: &Opts, conn: usize, k: u64, counte
             (Conn::build("GET", &path, &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0)
         }
         "dashboard" => (Conn::build("GET", "/", &[("Cookie", &w.cookie), ("Accept", "text/html")], None), 0),
+        // Every category's ranking of the period as one Excel workbook (issue 5: ≤ 5 s for a province).
+        "rankings-xlsx" => {
+            let path = format!("/api/v1/plans/{}/periods/{}/exports/rankings.xlsx", w.plan, o.period);
+            (Conn::build("GET", &path, &[("Authorization", &format!("Bearer {}", w.read_token))], None), 0)
+        }
         s if s.starts_with("get:") => (Conn::build("GET", &s[4..], &[("Authorization", &format!("Bearer {}", w.read_token))], None), 0),
         s if s.starts_with("write-") => {
             let n: usize = s[6..].parse().expect("write-N");
@@ -583,6 +602,10 @@ fn machine() -> String {
 
 fn main() {
     let o = opts();
+    if o.exports > 0 {
+        exports::run(&o.db, o.exports, o.iters);
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let mut server = None;
     let mut db = None;

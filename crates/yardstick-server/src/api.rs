@@ -32,6 +32,7 @@ pub(crate) mod imports;
 struct ApiDoc;
 
 pub(crate) mod oversight;
+pub(crate) mod exports;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -76,7 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appeals::appeal_window))
         .routes(routes!(imports::import_registry))
         .routes(routes!(imports::import_data));
-    oversight::routes(r)
+    exports::routes(oversight::routes(r))
 }
 
 // ---------------------------------------------------------------------------

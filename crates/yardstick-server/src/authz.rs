@@ -56,6 +56,8 @@ pub enum Perm {
     Respond,
     /// Approve or reject a correction of an accepted value (the office).
     ApproveCorrection,
+    /// Download a period's raw data of every unit as a workbook (the office, auditors).
+    ExportData,
     /// Appeal a published result (a unit's leader).
     Appeal,
     /// See appeals: the office all, a unit its own, a department those routed to it.
@@ -89,7 +91,7 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
         (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),

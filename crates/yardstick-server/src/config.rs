@@ -39,6 +39,9 @@ pub struct Config {
     pub smtp_from: String,
     /// How many hours before the units' deadline a unit that has not submitted is reminded.
     pub reminder_hours: u64,
+    /// The fonts of exported workbooks (body, titles): the names Chinese offices have.
+    pub export_body_font: String,
+    pub export_title_font: String,
 }
 
 impl Default for Config {
@@ -60,6 +63,8 @@ impl Default for Config {
             smtp_port: 25,
             smtp_from: "yardstick@localhost".into(),
             reminder_hours: 48,
+            export_body_font: "宋体".into(),
+            export_title_font: "黑体".into(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod imports;
 pub mod sets;
 pub mod reminders;
+pub mod reports;
 pub mod ui;
 
 use std::net::SocketAddr;

@@ -10,3 +10,4 @@
 
 pub mod read;
 pub mod report;
+pub mod write;

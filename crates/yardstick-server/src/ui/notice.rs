@@ -58,6 +58,8 @@ struct NoticeTpl {
     changes: Vec<Change>,
     change_reason: String,
     date: String,
+    /// The same rankings as an Excel workbook.
+    xlsx_href: String,
 }
 
 /// `并列第2名` / `第2名` (tied: `=2` in English).
@@ -150,6 +152,7 @@ pub async fn notice(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): 
         changes,
         change_reason,
         date: datetime(p.published_ms).chars().take(10).collect(),
+        xlsx_href: api::exports::rankings_href(&plan.key, &period, None, q.version, false),
     };
     Ok(render(&t))
 }

@@ -749,6 +749,10 @@ struct ResultsTpl {
     preview_href: Option<String>,
     published_href: Option<String>,
     csv_href: String,
+    /// The Excel exports: this category's ranking, every visible category's, the year's summary.
+    xlsx_href: String,
+    xlsx_all_href: String,
+    summary_href: Option<String>,
     /// The period notice (通报) of the version shown; empty for a preview.
     notice_href: String,
     rows: Vec<BoardRow>,
@@ -798,6 +802,9 @@ pub async fn results_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         preview_href: (t.ctx.office && pending && !t.preview).then(|| format!("/results{}", query(&[base[0], base[1], base[2], ("preview", "1")]))),
         published_href: (t.preview && info.is_some_and(|i| i.current().is_some())).then(|| format!("/results{}", query(&base))),
         csv_href: format!("/results.csv{csv_q}"),
+        xlsx_href: api::exports::rankings_href(&t.ctx.plan.key, &t.period, Some(&t.category.key), t.version, t.preview),
+        xlsx_all_href: api::exports::rankings_href(&t.ctx.plan.key, &t.period, None, t.version, t.preview),
+        summary_href: if t.preview { None } else { api::exports::summary_href(&t.ctx.plan.key, &t.period) },
         notice_href: if t.preview || info.is_none_or(|i| i.pubs.is_empty()) {
             String::new()
         } else {
@@ -905,6 +912,8 @@ struct ExplainTpl {
     text: String,
     versions: Vec<VersionLine>,
     table_href: Option<String>,
+    /// The scorecard as an Excel workbook.
+    xlsx_href: String,
     /// The unit's own leader, within the appeal window of a published result: where to appeal.
     appeal_href: Option<String>,
 }
@@ -1101,6 +1110,7 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         text,
         versions,
         table_href,
+        xlsx_href: api::exports::scorecard_href(&plan.key, &period, &unit.key, version, preview),
         appeal_href,
     };
     Ok(render(&t))
