@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 
 pub mod appeals;
 pub(crate) mod imports;
+pub(crate) mod templates;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -76,7 +77,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appeals::answer_appeal))
         .routes(routes!(appeals::appeal_window))
         .routes(routes!(imports::import_registry))
-        .routes(routes!(imports::import_data));
+        .routes(routes!(imports::import_data))
+        .routes(routes!(templates::unit_template))
+        .routes(routes!(templates::source_template));
     exports::routes(oversight::routes(r))
 }
 

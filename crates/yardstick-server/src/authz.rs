@@ -66,6 +66,13 @@ pub enum Perm {
     RouteAppeal,
     /// Answer an appeal: the office any, a department those routed to it.
     AnswerAppeal,
+    /// Download a unit's fill-in template (填报模板) of a period: the office any unit's, a
+    /// unit's reporter and leader their own.
+    UnitTemplate,
+    /// Download a responsible department's fill-in template (every unit, the indicators it
+    /// is the source of): the office any source's, a department its own (`OwnUnit`: the
+    /// source named as its unit is).
+    SourceTemplate,
 }
 
 /// Over what a held permission reaches.
@@ -99,7 +106,7 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
         (Reporter | UnitLeader, ReadPlans) => Some(All),
-        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight) => Some(OwnUnit),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | UnitTemplate) => Some(OwnUnit),
         // Only the unit's leader submits (approves) its data, appeals its results,
         // acknowledges notices and files rectification reports.
         (UnitLeader, Submit | Appeal | Respond) => Some(OwnUnit),
@@ -113,6 +120,8 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // (`api::check_supplier` limits the indicators).
         (Department, WriteValues) => Some(All),
         (Department, ReadPublished) => Some(OwnCategory),
+        // The fill-in template of the indicators it is the source of.
+        (Department, SourceTemplate) => Some(OwnUnit),
         (Department, ReadExplanation | ReadOversight | Respond) => Some(OwnUnit),
         // Appeals routed to the department (its own unit key).
         (Department, ReadAppeals | AnswerAppeal) => Some(OwnUnit),

@@ -5,9 +5,11 @@
 //! - [`report`]: the content of what Yardstick prints (rankings, scorecards, notices), one
 //!   model rendered to a workbook here and to PDF by `yardstick-pdf`.
 //! - [`write`]: formatted, printable workbooks.
+//! - [`template`]: fill-in templates (填报模板) for a unit or a responsible department.
 
 #![forbid(unsafe_code)]
 
 pub mod read;
 pub mod report;
 pub mod write;
+pub mod template;

@@ -332,6 +332,8 @@ struct EntryTpl {
     can_correct: bool,
     correctable: Vec<Opt>,
     corrections: Vec<EntryCorrection>,
+    /// Fill-in templates the caller may download.
+    templates: crate::api::templates::EntryTemplates,
 }
 
 /// The unit's fields of the month from the plan: indicators that apply to it, with their
@@ -418,6 +420,11 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
             EntryCorrection { item: format!("{}.{}", c.indicator, c.field), old: c.old_value.unwrap_or_else(|| "—".into()), new: c.new_value, reason: c.reason, status, class, note }
         })
         .collect();
+    let own_name = match (&a.user.unit_key, a.user.role) {
+        (Some(k), yardstick_storage::Role::Department) => st.db.unit(k).await?.map(|x| x.name),
+        _ => None,
+    };
+    let templates = crate::api::templates::entry_templates(a, model, period, &plan.key, &u.key, own_name.as_deref());
     let mut c = Chrome::page(a, lang, uri, tr(lang, "数据填报", "Data entry"));
     match q.ok.as_deref() {
         Some("saved") => c.flash = Some(tr(lang, "已保存。报送前仍可修改；确认无误后请单位负责人审核报送。", "Saved. You can still change it; when it is right, the unit leader approves and submits it.").into()),
@@ -438,6 +445,7 @@ async fn entry_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &EntryQuer
         can_correct,
         correctable,
         corrections,
+        templates,
         c,
     })
 }

@@ -118,6 +118,8 @@ struct DeskTpl {
     publications: Vec<PubRow>,
     appeal_days: i64,
     previous: String,
+    /// Fill-in templates to download: a unit picker and one link per source.
+    templates: crate::api::templates::DeskTemplates,
 }
 
 const BEIJING_MS: i64 = 8 * 3_600_000;
@@ -296,6 +298,7 @@ async fn desk_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &DeskQuery,
     let changed = compare.iter().filter(|r| r.changed).count();
     let publications = pubs.iter().rev().map(|p| PubRow { version: p.version, when: datetime(p.published_ms), by: p.published_by.clone(), reason: p.reason.clone() }).collect();
     let appeal_days = st.db.appeal_window(&plan.key, &period).await?.map_or(yardstick_storage::appeals::DEFAULT_APPEAL_DAYS, |w| w.days);
+    let templates = crate::api::templates::desk_templates(st, a, &plan.key, &period).await?;
     let mut c = Chrome::page(a, lang, uri, tr(lang, "本期工作台", "Period desk"));
     c.flash = q.ok.as_deref().map(|k| flash(k, lang));
     let can = |p: Perm| authz::scope(a.user.role, p).is_some();
@@ -329,6 +332,7 @@ async fn desk_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, q: &DeskQuery,
         publications,
         appeal_days,
         previous: previous.map(|p| period_label(&p, lang)).unwrap_or_else(|| "—".into()),
+        templates,
         c,
     })
 }

@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/submissions", get(cycle::board))
         .route("/entry", get(cycle::entry).post(cycle::save_entry))
         .route("/entry/correction", post(cycle::request_correction))
+        .route("/template.xlsx", get(crate::api::templates::download_page))
         .route("/submissions/submit", post(cycle::submit))
         .route("/submissions/decide", post(cycle::decide))
         .route("/monitoring", get(oversight::monitoring))
