@@ -7,12 +7,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{APRIL, Cred, PLAN, Resp, World, seed};
+use common::{APRIL, Cred, MARCH, PLAN, Resp, World, seed};
 use rust_xlsxwriter::{ExcelDateTime, Formula, Workbook};
 use serde_json::Value;
 use yardstick_storage::Db;
 
-on_both_backends!(registry_from_a_workbook, registry_refusals, data_from_a_workbook, data_refusals_and_rights, files_that_are_not_what_they_seem);
+on_both_backends!(registry_from_a_workbook, registry_refusals, data_from_a_workbook, data_refusals_and_rights, files_that_are_not_what_they_seem, raw_data_export_imports_back_identically, a_filled_template_imports_back_as_the_units_submission);
 
 /// A cell to write.
 enum C<'a> {
@@ -412,4 +412,87 @@ async fn files_that_are_not_what_they_seem(db: Db) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     let v: Value = r.json();
     assert_eq!(v["error"]["code"], "period_not_open");
+}
+
+async fn raw_data_export_imports_back_identically(db: Db) {
+    let w = seed(db.clone()).await;
+    let staff = w.sign_in("staff").await;
+    // Some values as people type them, and an occurrence, so the export has more than integers.
+    let put = serde_json::json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "１,０２３.５０" }] });
+    w.send(Method::PUT, &format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A3/values"), &staff, Some(put)).await.ok();
+    let occ = serde_json::json!({ "indicator": "SAFETY", "field": "count", "amount": "2", "reason": "4月8日，较大事故（两起）" });
+    w.send(Method::POST, &format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A1/occurrences"), &staff, Some(occ)).await.expect(201, None);
+    let stored = db.values(PLAN, &[APRIL.to_string()], None).await.unwrap();
+    let before = audit_rows(&db).await;
+    let r = w.get(&format!("/api/v1/plans/{PLAN}/periods/{APRIL}/exports/data.xlsx"), &staff).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j = upload(&w, &data_uri(APRIL, ""), &staff, r.body.to_vec()).await.ok();
+    assert_eq!(j["values"].as_u64(), Some(stored.len() as u64), "every stored value is in the export: {j}");
+    assert_eq!((j["values_changed"].as_u64(), j["occurrences_added"].as_u64()), (Some(0), Some(0)), "the export imports back as identical data: {j}");
+    assert_eq!(audit_rows(&db).await, before, "nothing was written");
+    assert_eq!(db.values(PLAN, &[APRIL.to_string()], None).await.unwrap(), stored);
+}
+
+/// The template of a unit, read with the importer's own reader and written back with one
+/// cell filled in, as a person would in Excel.
+fn fill_in(template: &[u8], indicator: &str, field: &str, value: f64) -> Vec<u8> {
+    use yardstick_sheets::read::{Cell, Table, read_book};
+    let book = read_book("t.xlsx", template, &Default::default()).expect("the template reads");
+    let mut wb = Workbook::new();
+    for sheet in &book.sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(&sheet.name).unwrap();
+        if !sheet.visible {
+            ws.set_hidden(true);
+        }
+        let target = Table::find(&book, sheet, yardstick_server::imports::DATA_COLS, &["indicator"]).ok().and_then(|t| {
+            let col = t.column(field)?;
+            let row = t.rows().find(|r| r.get("indicator") == &Cell::Text(indicator.into()))?.row;
+            Some((row, col))
+        });
+        for (r, cells) in sheet.rows.iter().enumerate() {
+            for (c, cell) in cells.iter().enumerate() {
+                let (r32, c16) = (r as u32, c as u16);
+                if Some((r, c)) == target {
+                    continue;
+                }
+                match cell {
+                    Cell::Number(n) => ws.write_number(r32, c16, n.parse::<f64>().unwrap()).map(|_| ()),
+                    Cell::Empty => Ok(()),
+                    other => ws.write_string(r32, c16, other.text().unwrap()).map(|_| ()),
+                }
+                .unwrap();
+            }
+        }
+        if let Some((r, c)) = target {
+            ws.write_number(r as u32, c as u16, value).unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+async fn a_filled_template_imports_back_as_the_units_submission(db: Db) {
+    let w = seed(db.clone()).await;
+    let leader = w.sign_in("leader").await;
+    let uri = format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A1/template.xlsx");
+    let r = w.get(&uri, &leader).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // As downloaded, the template is the unit's data as stored: importing it changes nothing.
+    let j = upload(&w, &data_uri(APRIL, ""), &leader, r.body.to_vec()).await.ok();
+    assert_eq!(j["values_changed"], 0, "{j}");
+    // Filled in and imported with `submit`: the unit's value is written and its data submitted.
+    let filled = fill_in(&r.body, "GDP", "actual", 131.25);
+    let j = upload(&w, &data_uri(APRIL, "&submit=true"), &leader, filled.clone()).await.ok();
+    assert_eq!((j["values_changed"].as_u64(), j["submitted"].as_bool()), (Some(1), Some(true)), "{j}");
+    assert!(values(&w, &leader, "A1").await.contains(&("GDP".into(), "actual".into(), "131.25".into())));
+    let subs = w.get(&format!("/api/v1/plans/{PLAN}/periods/{APRIL}/submissions"), &leader).await.ok();
+    assert!(subs.to_string().contains("submitted"), "{subs}");
+    // Another unit's filled template is not this unit's to import.
+    let staff = w.sign_in("staff").await;
+    let a3 = w.get(&format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A3/template.xlsx"), &staff).await;
+    let p = refused(&upload(&w, &data_uri(APRIL, ""), &leader, fill_in(&a3.body, "GDP", "actual", 99.0)).await, StatusCode::FORBIDDEN);
+    assert!(p.iter().any(|x| x.contains("无权填报单位“A3”")), "{p:#?}");
+    // And a template of another period is refused as a whole.
+    let p = problems(&upload(&w, &data_uri(MARCH, ""), &staff, filled).await);
+    assert!(p.iter().any(|x| x.contains("此文件是 2026-04 的数据")), "{p:#?}");
 }
