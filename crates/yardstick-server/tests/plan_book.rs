@@ -14,10 +14,7 @@ use yardstick_sheets::plan::plan_to_xlsx;
 use yardstick_sheets::read::{Limits, read_book};
 use yardstick_storage::Db;
 
-// TODO(plan-book): `the_plans_page_links_export_and_import` fails (the page renders but the status is not 200); not run until fixed.
-on_both_backends!(export_then_import_changes_nothing, a_changed_workbook_is_the_next_version, bad_workbooks_name_their_cells);
-#[allow(dead_code)]
-const _PAGE_TEST: () = ();
+on_both_backends!(export_then_import_changes_nothing, a_changed_workbook_is_the_next_version, bad_workbooks_name_their_cells, the_plans_page_links_export_and_import);
 
 fn api(path: &str) -> String {
     format!("/api/v1{path}")
@@ -144,21 +141,20 @@ async fn bad_workbooks_name_their_cells(db: Db) {
     assert_eq!(versions(&w, &admin).await, before, "nothing was written");
 }
 
-#[allow(dead_code)]
 async fn the_plans_page_links_export_and_import(db: Db) {
     let w = seed(db).await;
     let admin = w.sign_in("admin").await;
     let page = w.get("/admin/plans", &admin).await;
     page.expect(200, None);
-    let html = page.text().replace("&#x2f;", "/").replace("&#x2F;", "/").replace("&#47;", "/");
+    let html = String::from_utf8(page.body.to_vec()).unwrap().replace("&#x2f;", "/").replace("&#x2F;", "/").replace("&#47;", "/");
     let main = html.split("<main").nth(1).unwrap_or(&html).chars().take(1500).collect::<String>();
     assert!(html.contains("/api/v1/plans/p2026/versions/1/plan.xlsx") && html.contains("导出Excel"), "{main}");
     assert!(html.contains("data-upload=\"/api/v1/plans/p2026/versions/import\"") && html.contains("从Excel导入新版本"), "{html}");
     // A viewer sees the export but not the upload.
     let viewer = w.sign_in("viewer").await;
-    let html = w.get("/admin/plans", &viewer).await.text().replace("&#x2f;", "/").replace("&#x2F;", "/");
+    let html = String::from_utf8(w.get("/admin/plans", &viewer).await.body.to_vec()).unwrap().replace("&#x2f;", "/").replace("&#x2F;", "/");
     assert!(html.contains("导出Excel") && !html.contains("data-upload"), "{html}");
     // English.
-    let html = w.get("/admin/plans?lang=en", &admin).await.text().replace("&#x2f;", "/").replace("&#x2F;", "/");
+    let html = String::from_utf8(w.get("/admin/plans?lang=en", &admin).await.body.to_vec()).unwrap().replace("&#x2f;", "/").replace("&#x2F;", "/");
     assert!(html.contains("Export to Excel") && html.contains("Import a new version from Excel"), "{html}");
 }
