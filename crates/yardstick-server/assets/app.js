@@ -11,7 +11,8 @@
    - [data-upload-param="q"]           inside such a form: its value is added as &q=…
    - form[data-upload="api-url"]       sends its file input's file as the body of a POST to
                                        api-url&name=<file name> (CSRF header), then reloads;
-                                       the refusal's message goes to its [data-upload-status]
+                                       the refusal's message goes to its [data-upload-status],
+                                       with each located problem as an item of a list
    - <meta name="csrf-token">          sent as X-CSRF-Token on every htmx request and Yardstick.fetch
    - form [aria-invalid="true"]        the first such field gets the focus when the page loads
 */
@@ -469,7 +470,16 @@
     all(form, "[data-upload-param]").forEach(function (el) { url += "&" + el.getAttribute("data-upload-param") + "=" + encodeURIComponent(el.value); });
     ysFetch(url, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file }).then(function (r) {
       if (r.ok) { location.reload(); return; }
-      return r.json().then(function (j) { say((j && j.error && j.error.message) || r.status, true); }, function () { say(String(r.status), true); });
+      return r.json().then(function (j) {
+        say((j && j.error && j.error.message) || r.status, true);
+        var ps = (j && j.error && j.error.problems) || [];
+        if (status && ps.length) {
+          var ul = document.createElement("ul");
+          ul.className = "problems";
+          ps.forEach(function (p) { var li = document.createElement("li"); li.textContent = p.text || p.message; ul.appendChild(li); });
+          status.appendChild(ul);
+        }
+      }, function () { say(String(r.status), true); });
     }, function () { say(ZH ? "上传失败，请检查网络后重试。" : "The upload failed; check the network and try again.", true); });
   });
   /* ---------- imports: check or import a workbook, answer shown in place ---------- */

@@ -24,6 +24,7 @@ use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 pub mod appeals;
 pub(crate) mod imports;
 pub(crate) mod templates;
+pub mod plan_book;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_plans, create_plan))
         .routes(routes!(list_versions, add_version))
         .routes(routes!(get_version))
+        .routes(routes!(plan_book::export_plan))
+        .routes(routes!(plan_book::import_plan))
         .routes(routes!(list_periods, open_period))
         .routes(routes!(get_values, put_values))
         .routes(routes!(add_occurrence))
@@ -763,9 +766,27 @@ async fn list_versions(State(st): State<AppState>, Caller(a): Caller, Params(pla
     responses((status = 201, body = VersionOut), (status = 404), (status = 422, description = "the plan has problems (each located)")))]
 async fn add_version(State(st): State<AppState>, Caller(a): Caller, Params(plan): Params<String>, Body(b): Body<VersionBody>) -> ApiResult<(StatusCode, Json<VersionOut>)> {
     authz::require(&a, Perm::ManagePlans)?;
-    let p = plan_exists(&st, &plan).await?;
-    check_name("note", &b.note)?;
-    let model = compute::check_plan(&st.db, &b.toml).await.map_err(compute_error)?;
+    let v = store_version(&st, &a, &plan, &b.toml, &b.note, &|p| p).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Checks a plan text against the registry and stores it as the plan's next version: the core
+/// of `add_version`, shared with the workbook import (`api/plan_book.rs`), whose `locate`
+/// moves each problem of the text to the workbook cell it came from.
+pub(crate) async fn store_version(
+    st: &AppState,
+    a: &auth::Auth,
+    plan: &str,
+    toml: &str,
+    note: &str,
+    locate: &(dyn Fn(yardstick_formats::Problem) -> yardstick_formats::Problem + Sync),
+) -> ApiResult<VersionOut> {
+    let p = plan_exists(st, plan).await?;
+    check_name("note", note)?;
+    let model = compute::check_plan(&st.db, toml).await.map_err(|e| match e {
+        ComputeError::Problems(ps) => ApiError::invalid(ps.into_iter().map(locate).collect()),
+        other => compute_error(other),
+    })?;
     // A new version must give rules to every category that has units.
     let defined: std::collections::HashSet<&str> = model.categories.iter().map(|c| c.key.as_str()).collect();
     let mut missing: Vec<String> = st.db.units(None).await?.into_iter().filter(|u| u.active).filter_map(|u| u.category_key).filter(|c| !defined.contains(c.as_str())).collect();
@@ -778,6 +799,7 @@ async fn add_version(State(st): State<AppState>, Caller(a): Caller, Params(plan)
                 place: yardstick_formats::Place { file: "plan.toml".into(), field: Some("categories".into()), ..Default::default() },
                 msg: yardstick_formats::Msg::new(format!("类别“{c}”下有单位，但方案没有定义该类别"), format!("the category '{c}' has units but the plan does not define it")),
             })
+            .map(locate)
             .collect();
         return Err(ApiError::invalid(problems));
     }
@@ -785,10 +807,10 @@ async fn add_version(State(st): State<AppState>, Caller(a): Caller, Params(plan)
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "year_mismatch", format!("方案文本的年度 {} 与方案 {} 年度不符", model.plan.year, p.year), format!("the text's year {} differs from the plan's {}", model.plan.year, p.year)));
     }
     let now = now_ms();
-    let v = st.db.add_plan_version(&plan, &b.toml, &b.note, &a.user.username, now).await?;
+    let v = st.db.add_plan_version(plan, toml, note, &a.user.username, now).await?;
     st.models.invalidate();
-    let hash = yardstick_storage::plans::sha256_hex(b.toml.as_bytes());
-    Ok((StatusCode::CREATED, Json(VersionOut { version: v, sha256: hash, note: b.note, created_ms: now, created_by: a.user.username.clone(), toml: None })))
+    let hash = yardstick_storage::plans::sha256_hex(toml.as_bytes());
+    Ok(VersionOut { version: v, sha256: hash, note: note.to_string(), created_ms: now, created_by: a.user.username.clone(), toml: None })
 }
 
 /// One version with its text.

@@ -851,6 +851,7 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::PUT, "/units/{key}", "/units/A1".into(), Some(json!({ "key": "A1", "name": "改名镇", "category": "A" }))),
         (Method::POST, "/plans", "/plans".into(), Some(json!({ "key": "p2027", "year": 2027, "name": "x" }))),
         (Method::POST, "/plans/{plan}/versions", format!("{p}/versions"), Some(json!({ "toml": PLAN_TOML, "note": "x" }))),
+        (Method::POST, "/plans/{plan}/versions/import", format!("{p}/versions/import"), Some(common::xlsx_body(PLAN_TOML))),
         (Method::POST, "/plans/{plan}/periods", format!("{p}/periods"), Some(json!({ "period": "2026-05" }))),
         (Method::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", format!("{p}/periods/{MARCH}/units/A1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] }))),
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", format!("{p}/periods/{MARCH}/units/A1/occurrences"), Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" }))),

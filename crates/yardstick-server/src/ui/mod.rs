@@ -32,6 +32,7 @@ pub mod appeals;
 pub mod assets;
 pub mod cycle;
 pub mod oversight;
+pub mod plan_book;
 pub mod desk;
 pub mod imports;
 pub mod notice;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/units/{key}", get(admin::unit_page).post(admin::update_unit))
         .route("/admin/categories", get(admin::categories_page).post(admin::create_category))
         .route("/admin/categories/{key}", post(admin::rename_category))
+        .route("/admin/plans", get(plan_book::plans_page))
         .route("/audit", get(admin::audit_page))
         .route("/submissions", get(cycle::board))
         .route("/entry", get(cycle::entry).post(cycle::save_entry))
@@ -312,6 +314,7 @@ impl Chrome {
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);
             add("/admin/categories", "单位类别", "Categories", registry_admin);
+            add("/admin/plans", "考核方案", "Plans", can(Perm::ManagePlans) || can(Perm::ReadAudit));
             add("/audit", "审计日志", "Audit log", can(Perm::ReadAudit));
         }
         Chrome {

@@ -315,10 +315,25 @@ impl Cred {
 /// A body given as a JSON string that starts with this is sent as those raw bytes (a file upload).
 pub const RAW: &str = "$raw:";
 
-/// A JSON request (the body, if any, as `application/json`; see [`RAW`] for files).
+/// A body given as a JSON string that starts with this is sent as the bytes its hexadecimal
+/// rest spells, as an .xlsx file (a binary upload; see [`xlsx_body`]).
+pub const HEX: &str = "$hex:";
+
+/// A plan text as the body of a workbook import: its workbook, as [`HEX`] says.
+pub fn xlsx_body(toml: &str) -> Value {
+    let bytes = yardstick_sheets::plan::plan_to_xlsx(toml, yardstick_formats::Lang::Zh).expect("plan workbook");
+    Value::String(format!("{HEX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// A JSON request (the body, if any, as `application/json`; see [`RAW`] and [`HEX`] for files).
 pub fn request(method: Method, uri: &str, cred: &Cred, body: Option<Value>) -> Request<Body> {
     let b = cred.apply(&method, Request::builder().method(method.clone()).uri(uri));
     match body {
+        Some(Value::String(s)) if s.starts_with(HEX) => {
+            let hex = s[HEX.len()..].as_bytes();
+            let bytes: Vec<u8> = hex.chunks(2).map(|c| u8::from_str_radix(std::str::from_utf8(c).expect("hex"), 16).expect("hex")).collect();
+            b.header(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet").body(Body::from(bytes)).expect("request")
+        }
         Some(Value::String(s)) if s.starts_with(RAW) => {
             b.header(header::CONTENT_TYPE, "application/octet-stream").body(Body::from(s[RAW.len()..].as_bytes().to_vec())).expect("request")
         }
