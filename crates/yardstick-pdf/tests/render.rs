@@ -313,3 +313,15 @@ fn nothing_in_a_report_makes_rendering_fail() {
     let empty = render(&Report::default(), &fonts, Lang::En).expect("an empty report is one page");
     assert!(empty.starts_with(b"%PDF-"));
 }
+
+/// A province's category: 10,000 rows (run with `--ignored --nocapture` for the timing).
+#[test]
+#[ignore]
+fn ten_thousand_rows() {
+    let Some(fonts) = fonts() else { return };
+    for n in [1000, 10_000] {
+        let started = std::time::Instant::now();
+        let pdf = render(&notice(n), &fonts, Lang::Zh).expect("render");
+        eprintln!("{n} rows: {} bytes in {:.0} ms", pdf.len(), started.elapsed().as_secs_f64() * 1000.0);
+    }
+}

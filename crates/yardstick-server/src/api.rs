@@ -22,6 +22,7 @@ use crate::compute::{self, ComputeError, Computed};
 use crate::error::{ApiError, ApiResult, Body, L, Params, Q};
 
 pub mod appeals;
+pub mod pdf;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -72,7 +73,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(appeals::list_appeals))
         .routes(routes!(appeals::route_appeal))
         .routes(routes!(appeals::answer_appeal))
-        .routes(routes!(appeals::appeal_window));
+        .routes(routes!(appeals::appeal_window))
+        .routes(routes!(pdf::notice_pdf))
+        .routes(routes!(pdf::scorecard_pdf));
     oversight::routes(r)
 }
 

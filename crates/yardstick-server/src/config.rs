@@ -37,6 +37,11 @@ pub struct Config {
     pub smtp_from: String,
     /// How many hours before the units' deadline a unit that has not submitted is reminded.
     pub reminder_hours: u64,
+    /// The font of printed PDFs (body text, tables): a TrueType/OpenType font or collection
+    /// with Chinese characters; in a collection the Simplified Chinese face is used.
+    pub pdf_font: PathBuf,
+    /// The bold font of printed PDFs (title, headings, table headers); may be `pdf_font`.
+    pub pdf_font_bold: PathBuf,
 }
 
 impl Default for Config {
@@ -57,6 +62,9 @@ impl Default for Config {
             smtp_port: 25,
             smtp_from: "yardstick@localhost".into(),
             reminder_hours: 48,
+            // Debian's fonts-noto-cjk.
+            pdf_font: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+            pdf_font_bold: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod sets;
 pub mod reminders;
+pub mod reports;
 pub mod ui;
 
 use std::net::SocketAddr;
