@@ -70,8 +70,9 @@ async fn check_rows(w: &common::World, cred: &Cred, period: &str, category: &str
     let items = res["items"].as_array().expect("items").clone();
     for it in &items {
         let name = it["name"].as_str().unwrap();
-        let line = text.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} is not in the PDF:\n{text}"));
         let score = it["score"].as_str().unwrap_or("—");
+        // The table row (the version line may name a unit too).
+        let line = text.lines().find(|l| l.contains(name) && l.contains(score)).unwrap_or_else(|| panic!("{name} with {score} is not in the PDF:\n{text}"));
         let lost = it["lost"].as_str().unwrap();
         for want in [rank_words(it).as_str(), score, lost] {
             assert!(line.contains(want), "{name}'s line lacks {want:?}: {line:?}\n{text}");
