@@ -25,6 +25,7 @@ pub mod appeals;
 pub(crate) mod imports;
 pub(crate) mod templates;
 pub mod plan_book;
+pub mod pdf;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -82,7 +83,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::import_registry))
         .routes(routes!(imports::import_data))
         .routes(routes!(templates::unit_template))
-        .routes(routes!(templates::source_template));
+        .routes(routes!(templates::source_template))
+        .routes(routes!(pdf::notice_pdf))
+        .routes(routes!(pdf::scorecard_pdf));
     exports::routes(oversight::routes(r))
 }
 

@@ -42,6 +42,11 @@ pub struct Config {
     /// The fonts of exported workbooks (body, titles): the names Chinese offices have.
     pub export_body_font: String,
     pub export_title_font: String,
+    /// The font of printed PDFs (body text, tables): a TrueType/OpenType font or collection
+    /// with Chinese characters; in a collection the Simplified Chinese face is used.
+    pub pdf_font: PathBuf,
+    /// The bold font of printed PDFs (title, headings, table headers); may be `pdf_font`.
+    pub pdf_font_bold: PathBuf,
 }
 
 impl Default for Config {
@@ -65,6 +70,9 @@ impl Default for Config {
             reminder_hours: 48,
             export_body_font: "宋体".into(),
             export_title_font: "黑体".into(),
+            // Debian's fonts-noto-cjk.
+            pdf_font: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+            pdf_font_bold: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
         }
     }
 }

@@ -59,6 +59,11 @@ impl Exp {
     }
 }
 
+/// Whether a missing PDF font fails the PDF rows (CI installs fonts-noto-cjk and says so).
+fn pdf_fonts_required() -> bool {
+    std::env::var("YARDSTICK_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true")
+}
+
 /// The callers, in the order of the table's columns.
 const CALLERS: [&str; 10] = ["anonymous", "admin", "staff", "reporter", "unit_leader", "department", "expert", "surveyor", "viewer", "auditor"];
 
@@ -163,6 +168,16 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(M::GET, "/plans/{plan}/periods/{period}/results", "published, ?category=B (other)", format!("{p}/periods/{MARCH}/results?category=B"), None,
                                                                                          "401  ok  ok 403 403 403 403 403  ok  ok"),
         row(M::GET, "/plans/{plan}/periods/{period}/results", "unpublished 2026-04", format!("{p}/periods/{APRIL}/results"), None,
+                                                                                         "401 npub npub npub npub npub 403 403 npub npub"),
+        row(M::GET, "/plans/{plan}/periods/{period}/notice.pdf", "published 2026-03", format!("{p}/periods/{MARCH}/notice.pdf"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/notice.pdf", "unpublished 2026-04", format!("{p}/periods/{APRIL}/notice.pdf"), None,
+                                                                                         "401 npub npub npub npub npub 403 403 npub npub"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/scorecard.pdf", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/scorecard.pdf"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/scorecard.pdf", "same category A2", format!("{p}/periods/{MARCH}/units/A2/scorecard.pdf"), None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/units/{unit}/scorecard.pdf", "own unit A1, unpublished 2026-04", format!("{p}/periods/{APRIL}/units/A1/scorecard.pdf"), None,
                                                                                          "401 npub npub npub npub npub 403 403 npub npub"),
         row(M::GET, "/plans/{plan}/periods/{period}/results/{subject}", "own unit A1", format!("{p}/periods/{MARCH}/results/A1"), None,
                                                                                          "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
@@ -416,6 +431,10 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
         for (how, cred) in creds {
             let resp = w.send(r.method.clone(), &format!("/api/v1{}", r.uri), cred, body.clone()).await;
             let exp = r.expect[caller];
+            if exp == Exp::Ok && r.template.ends_with(".pdf") && resp.code().as_deref() == Some("pdf_font_missing") && !pdf_fonts_required() {
+                eprintln!("\n!!! MATRIX: {} {} answered 503 pdf_font_missing: the PDF fonts are not installed (apt-get install fonts-noto-cjk); counted as allowed.\n!!! Set YARDSTICK_REQUIRE_BROWSER=1 to make this a failure, as CI does.\n", r.method, r.template);
+                continue;
+            }
             if !exp.matches(resp.status.as_u16(), resp.code().as_deref()) {
                 let label = if r.label.is_empty() { String::new() } else { format!(" ({})", r.label) };
                 let via = if role.is_some() { format!(" via {how}") } else { String::new() };

@@ -9,10 +9,13 @@
 //!   deduction and bonus with its reason, the positive and negative lists.
 //! - [`raw_data`]: a period's values and occurrences in the long form of
 //!   docs/workbooks.md, with the hidden `yardstick` sheet, to be imported again.
+//! - [`notice`]: the period notice (通报), shown as a page and printed as a PDF.
+//! - [`scorecard_pdf`]: a unit's published scorecard as a PDF.
 //! - [`summary`]: the annual summary: each unit's published scores in the year's periods and
 //!   the year's score, rank and grade.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde::Deserialize;
 use yardstick_formats::Lang;
@@ -20,9 +23,11 @@ use yardstick_storage::results::{Publication, ResultRow, ResultSetInfo};
 
 use crate::ui::datetime;
 
+pub mod notice;
 pub mod rankings;
 pub mod raw_data;
 pub mod scorecard;
+pub mod scorecard_pdf;
 pub mod summary;
 
 /// Which result set a document shows: a publication (a version, or the one in force) or,
@@ -122,3 +127,24 @@ pub fn score_value(s: Option<&str>) -> yardstick_sheets::report::Value {
 
 /// Unit key → name.
 pub type Names = HashMap<String, String>;
+
+/// A `Content-Disposition: attachment` header value: an ASCII `filename` for old clients and
+/// the real (UTF-8, percent-encoded) name as `filename*` (RFC 6266, RFC 8187).
+pub fn attachment(ascii_fallback: &str, utf8_name: &str) -> String {
+    let fallback: String = ascii_fallback.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    let mut encoded = String::new();
+    for b in utf8_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            let _ = write!(encoded, "%{b:02X}");
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A sheet name a workbook accepts: at most 31 characters, none of `[]:*?/\`.
+pub fn sheet_name(name: &str) -> String {
+    let clean: String = name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+    if clean.trim().is_empty() { "Sheet".into() } else { clean }
+}
