@@ -532,6 +532,21 @@ pub struct DataPlan {
     pub values_total: usize,
 }
 
+/// Whether a stored value and an imported one say the same: the same text, or the same
+/// number however it was typed (`１,０２３.５０` and `1023.5`).
+fn same_value(stored: &str, new: &str) -> bool {
+    if stored == new {
+        return true;
+    }
+    let norm = |s: &str| {
+        yardstick_formats::numtext::parse_number(s).ok().map(|d| {
+            let t = d.to_string();
+            if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t }
+        })
+    };
+    matches!((norm(stored), norm(new)), (Some(a), Some(b)) if a == b)
+}
+
 /// Reads and checks the data sheet of a workbook for one plan and period.
 /// Rows refused: the problems of the file, and the rows the caller may not write at all.
 #[derive(Debug, Default)]
@@ -713,7 +728,7 @@ pub fn check_data(book: &Book, cx: &DataContext, caller: &DataCaller) -> Result<
         for (f, v) in &cells {
             values_total += 1;
             let stored = cx.stored.get(&(subject.clone(), indicator.clone(), (*f).to_string()));
-            if stored == Some(v) {
+            if stored.is_some_and(|s| same_value(s, v)) {
                 continue;
             }
             values_changing += 1;
@@ -732,7 +747,7 @@ pub fn check_data(book: &Book, cx: &DataContext, caller: &DataCaller) -> Result<
         unit.values.extend(
             cells
                 .iter()
-                .filter(|(f, v)| cx.stored.get(&(subject.clone(), indicator.clone(), (*f).to_string())) != Some(v))
+                .filter(|(f, v)| !cx.stored.get(&(subject.clone(), indicator.clone(), (*f).to_string())).is_some_and(|s| same_value(s, v)))
                 .map(|(f, v)| ValueInput { indicator: indicator.clone(), field: (*f).to_string(), value: v.clone() }),
         );
         let mut rec = vec![cx.period.to_string(), subject.clone(), indicator.clone(), String::new()];

@@ -473,6 +473,12 @@ fn fill_in(template: &[u8], indicator: &str, field: &str, value: f64) -> Vec<u8>
 
 async fn a_filled_template_imports_back_as_the_units_submission(db: Db) {
     let w = seed(db.clone()).await;
+    // Version 2 of the plan gives the units an indicator of their own to fill (GDP is the
+    // statistics bureau's): ENV, scored directly.
+    let admin = w.sign_in("admin").await;
+    let v2 = common::PLAN_TOML.replace("weight = 100\ncap = 1.2", "weight = 60\ncap = 1.2")
+        + "\n[[indicators]]\nkey = \"ENV\"\nname = \"生态环境\"\nmethod = \"direct\"\nweight = 40\n";
+    w.send(Method::POST, &format!("/api/v1/plans/{PLAN}/versions"), &admin, Some(serde_json::json!({ "toml": v2, "note": "单位自填指标" }))).await.expect(201, None);
     let leader = w.sign_in("leader").await;
     let uri = format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A1/template.xlsx");
     let r = w.get(&uri, &leader).await;
@@ -481,16 +487,16 @@ async fn a_filled_template_imports_back_as_the_units_submission(db: Db) {
     let j = upload(&w, &data_uri(APRIL, ""), &leader, r.body.to_vec()).await.ok();
     assert_eq!(j["values_changed"], 0, "{j}");
     // Filled in and imported with `submit`: the unit's value is written and its data submitted.
-    let filled = fill_in(&r.body, "GDP", "actual", 131.25);
+    let filled = fill_in(&r.body, "ENV", "value", 35.5);
     let j = upload(&w, &data_uri(APRIL, "&submit=true"), &leader, filled.clone()).await.ok();
     assert_eq!((j["values_changed"].as_u64(), j["submitted"].as_bool()), (Some(1), Some(true)), "{j}");
-    assert!(values(&w, &leader, "A1").await.contains(&("GDP".into(), "actual".into(), "131.25".into())));
+    assert!(values(&w, &leader, "A1").await.contains(&("ENV".into(), "value".into(), "35.5".into())));
     let subs = w.get(&format!("/api/v1/plans/{PLAN}/periods/{APRIL}/submissions"), &leader).await.ok();
     assert!(subs.to_string().contains("submitted"), "{subs}");
     // Another unit's filled template is not this unit's to import.
     let staff = w.sign_in("staff").await;
     let a3 = w.get(&format!("/api/v1/plans/{PLAN}/periods/{APRIL}/units/A3/template.xlsx"), &staff).await;
-    let p = refused(&upload(&w, &data_uri(APRIL, ""), &leader, fill_in(&a3.body, "GDP", "actual", 99.0)).await, StatusCode::FORBIDDEN);
+    let p = refused(&upload(&w, &data_uri(APRIL, ""), &leader, fill_in(&a3.body, "ENV", "value", 9.0)).await, StatusCode::FORBIDDEN);
     assert!(p.iter().any(|x| x.contains("无权填报单位“A3”")), "{p:#?}");
     // And a template of another period is refused as a whole.
     let p = problems(&upload(&w, &data_uri(MARCH, ""), &staff, filled).await);

@@ -109,7 +109,7 @@ pub struct IndicatorPoints {
 
 /// `并列第2名` / `第2名` (tied: `=2` in English), as the notice writes ranks.
 pub fn rank_words(r: &ResultRow, lang: Lang) -> String {
-    crate::ui::notice::rank_words(r, lang)
+    notice::rank_words(r, lang)
 }
 
 /// The label of a period: `2026年3月` / `Mar 2026`.
