@@ -99,12 +99,6 @@ pub struct Registry {
     pub units: Vec<Unit>,
 }
 
-/// A checked registry import; new users' passwords are to be hashed, then handed out once.
-pub struct RegistryPlan {
-    pub import: RegistryImport,
-    /// (username, password) of each user the import would create.
-    pub passwords: Vec<(String, String)>,
-}
 
 /// A key or a name resolved to a key among (key, name) pairs.
 fn resolve<'a>(pairs: &'a [(String, String)], s: &str) -> Option<&'a str> {
@@ -145,7 +139,7 @@ fn registry_table<'a>(book: &'a Book, names: &[&str], cols: &[Col], required: &[
 }
 
 /// Checks a registry workbook against itself and the stored registry.
-pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Result<RegistryPlan, Vec<Problem>> {
+pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Result<RegistryImport, Vec<Problem>> {
     let mut p = Vec::new();
     let mut out = RegistryImport::default();
     let areas_t = registry_table(book, &["地区", "areas"], AREA_COLS, &["key", "name"], &mut p);
@@ -379,7 +373,6 @@ pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Re
     }
 
     // Users.
-    let passwords = Vec::new();
     if let Some(t) = &users_t {
         if !may_manage_users {
             p.push(Problem {
@@ -435,7 +428,7 @@ pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Re
     if !p.is_empty() {
         return Err(p);
     }
-    Ok(RegistryPlan { import: out, passwords })
+    Ok(out)
 }
 
 /// Orders areas so that each comes after its parent (a loop is left in file order and is
@@ -840,25 +833,14 @@ fn random_password() -> String {
 /// Checks and (unless `dry_run`) writes a registry workbook.
 pub async fn run_registry(st: &AppState, actor: &str, may_manage_users: bool, book: &Book, dry_run: bool) -> ApiResult<RegistryOut> {
     let reg = Registry { areas: st.db.areas().await?, categories: st.db.categories().await?, units: st.db.units(None).await? };
-    let mut plan = check_registry(book, &reg, may_manage_users).map_err(ApiError::invalid)?;
-    let existing: BTreeSet<String> = st.db.users().await?.into_iter().map(|u| u.username).collect();
-    let fresh: Vec<usize> = plan.import.users.iter().enumerate().filter(|(_, u)| !existing.contains(&u.username)).map(|(i, _)| i).collect();
+    let mut import = check_registry(book, &reg, may_manage_users).map_err(ApiError::invalid)?;
     if dry_run {
-        let mut counts = yardstick_storage::imports::RegistryCounts::default();
-        counts.areas.created = plan.import.areas.iter().filter(|a| !reg.areas.iter().any(|x| x.key == a.key)).count();
-        counts.areas.updated = plan.import.areas.iter().filter(|a| reg.areas.iter().any(|x| x.key == a.key && x != *a)).count();
-        counts.areas.unchanged = plan.import.areas.len() - counts.areas.created - counts.areas.updated;
-        counts.categories.created = plan.import.categories.iter().filter(|a| !reg.categories.iter().any(|x| x.key == a.key)).count();
-        counts.categories.updated = plan.import.categories.iter().filter(|a| reg.categories.iter().any(|x| x.key == a.key && x != *a)).count();
-        counts.categories.unchanged = plan.import.categories.len() - counts.categories.created - counts.categories.updated;
-        counts.units.created = plan.import.units.iter().filter(|a| !reg.units.iter().any(|x| x.key == a.key)).count();
-        counts.units.updated = plan.import.units.iter().filter(|a| reg.units.iter().any(|x| x.key == a.key && x != *a)).count();
-        counts.units.unchanged = plan.import.units.len() - counts.units.created - counts.units.updated;
-        counts.people.created = plan.import.people.len();
-        counts.users.created = fresh.len();
-        counts.new_users = fresh.iter().map(|&i| plan.import.users[i].username.clone()).collect();
+        // The import's own transaction, rolled back: the counts are exactly what it would do.
+        let counts = st.db.import_registry(&import, actor, crate::auth::now_ms(), true).await?;
         return Ok(RegistryOut { dry_run, counts, passwords: Vec::new() });
     }
+    let existing: BTreeSet<String> = st.db.users().await?.into_iter().map(|u| u.username).collect();
+    let fresh: Vec<usize> = import.users.iter().enumerate().filter(|(_, u)| !existing.contains(&u.username)).map(|(i, _)| i).collect();
     // New users get a random password, hashed (slowly, by design) off the async threads.
     let passwords: Vec<(usize, String)> = fresh.iter().map(|&i| (i, random_password())).collect();
     let hashed = tokio::task::spawn_blocking({
@@ -872,13 +854,13 @@ pub async fn run_registry(st: &AppState, actor: &str, may_manage_users: bool, bo
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     for (i, h) in hashed {
-        plan.import.users[i].password_hash = h;
+        import.users[i].password_hash = h;
     }
-    let counts = st.db.import_registry(&plan.import, actor, crate::auth::now_ms()).await?;
+    let counts = st.db.import_registry(&import, actor, crate::auth::now_ms(), false).await?;
     let passwords = passwords
         .into_iter()
-        .filter(|(i, _)| counts.new_users.contains(&plan.import.users[*i].username))
-        .map(|(i, password)| NewPassword { username: plan.import.users[i].username.clone(), password })
+        .filter(|(i, _)| counts.new_users.contains(&import.users[*i].username))
+        .map(|(i, password)| NewPassword { username: import.users[i].username.clone(), password })
         .collect();
     Ok(RegistryOut { dry_run, counts, passwords })
 }

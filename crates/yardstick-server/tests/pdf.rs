@@ -180,7 +180,8 @@ async fn a_scorecard_pdf_lists_every_deduction_with_its_reason(db: Db) {
     let Some(text) = pdftotext(&r.body, &format!("api-scorecard-{backend}.pdf")) else { return };
     let detail = w.get(&format!("/api/v1/plans/{PLAN}/periods/{MARCH}/results/A2"), &admin).await.ok();
     let row = &detail["row"];
-    for want in ["高村镇2026年3月考核得分说明", "一、考核结果", "二、各项指标得分", "三、扣分事项及原因", "地区生产总值", "安全生产事故扣分", "3月12日一般生产安全事故", "测试考评办"] {
+    // The same document as the scorecard workbook (tests/exports.rs).
+    for want in ["高村镇2026年3月考核得分说明", "一、各项指标", "二、扣分与加分记录及原因", "三、正、反向清单", "地区生产总值", "安全生产事故扣分", "3月12日一般生产安全事故", "测试考评办"] {
         assert!(text.contains(want), "the scorecard lacks {want:?}:\n{text}");
     }
     for want in [row["score"].as_str().unwrap(), row["lost"].as_str().unwrap(), &rank_words(row)] {

@@ -351,13 +351,18 @@ pub fn read_book(file: &str, bytes: &[u8], limits: &Limits) -> Result<Book, Vec<
             ),
         )
     };
-    if bytes.starts_with(b"PK\x03\x04") {
-        check_unpacked(file, bytes, limits)?;
-        let sheets = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| not_workbook())?;
-        read_sheets(file, sheets, limits)
-    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        let sheets = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| not_workbook())?;
-        read_sheets(file, sheets, limits)
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    if zip || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        if zip {
+            check_unpacked(file, bytes, limits)?;
+        }
+        // A parser that trips over a malformed file must not take the request down with it:
+        // whatever it cannot read is a damaged file, said as such.
+        let read = std::panic::catch_unwind(|| {
+            let sheets = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| not_workbook())?;
+            read_sheets(file, sheets, limits)
+        });
+        read.unwrap_or_else(|_| Err(whole_file(file, Msg::new("文件已损坏，无法读取", "the file is damaged and cannot be read"))))
     } else {
         read_csv(file, bytes, limits).ok_or_else(not_workbook)?
     }

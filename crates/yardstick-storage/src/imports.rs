@@ -120,8 +120,9 @@ type OccKey = (String, String, Option<String>, String);
 
 impl Db {
     /// Creates or updates areas, categories, units, people and users in one transaction, in
-    /// that order (so a unit may name a category of the same import).
-    pub async fn import_registry(&self, r: &RegistryImport, actor: &str, at_ms: i64) -> Result<RegistryCounts> {
+    /// that order (so a unit may name a category of the same import). With `dry_run` the
+    /// transaction is rolled back: the counts say exactly what the import would do.
+    pub async fn import_registry(&self, r: &RegistryImport, actor: &str, at_ms: i64, dry_run: bool) -> Result<RegistryCounts> {
         let mut n = RegistryCounts::default();
         write_tx!(self, tx => {
             for a in &r.areas {
@@ -190,6 +191,10 @@ impl Db {
                         n.users.updated += 1;
                     }
                 }
+            }
+            if dry_run {
+                // Dropping the open transaction rolls it back.
+                return Ok(n);
             }
         });
         Ok(n)

@@ -121,7 +121,7 @@ async fn source(st: &AppState, a: &auth::Auth, plan: &str, period: &str, version
 }
 
 /// Indicator key → name, of every version (the latest's order first), and the plan's office.
-async fn plan_facts(st: &AppState, plan: &str) -> ApiResult<(Vec<(String, String)>, String, HashMap<String, (String, Option<String>)>)> {
+pub(crate) async fn plan_facts(st: &AppState, plan: &str) -> ApiResult<(Vec<(String, String)>, String, HashMap<String, (String, Option<String>)>)> {
     let cached = st.models.get(&st.db, plan).await.map_err(compute_error)?;
     let mut list: Vec<(String, String)> = Vec::new();
     let mut full = HashMap::new();
@@ -210,27 +210,7 @@ async fn scorecard_xlsx(State(st): State<AppState>, Caller(a): Caller, L(lang): 
     let plan = plan_of(&st, &p.plan).await?;
     let period = parse_period(&p.period)?.to_string();
     let source = source(&st, &a, &plan.key, &period, q.version, q.preview.unwrap_or(false)).await?;
-    let (row, detail) = st.db.result_row(source.set_id(), &unit.key).await?.ok_or_else(|| ApiError::not_found("该单位没有本期结果", "this unit has no result for the period"))?;
-    let detail: serde_json::Value = serde_json::from_str(&detail).map_err(ApiError::internal)?;
-    let (indicators, office, _) = plan_facts(&st, &plan.key).await?;
-    let indicator_names: HashMap<String, String> = indicators.into_iter().collect();
-    let category = match &unit.category_key {
-        Some(k) => st.db.category(k).await?.map(|c| c.name).unwrap_or_else(|| k.clone()),
-        None => String::new(),
-    };
-    let report = reports::scorecard::build(&reports::scorecard::Input {
-        plan_name: &plan.name,
-        office: &office,
-        period: &period,
-        source: &source,
-        unit_key: &unit.key,
-        unit_name: &unit.name,
-        category: &category,
-        row: &row,
-        detail: &detail,
-        indicator_names: &indicator_names,
-        lang,
-    });
+    let report = reports::scorecard::load(&st, &plan.key, &plan.name, &period, &unit, &source, lang).await?;
     let label = reports::period_label(&period, lang);
     let mark = if source.is_preview() { lang.pick("（预览）", "-preview") } else { "" };
     let name = match lang {

@@ -1,4 +1,4 @@
-//! Printable PDFs: the period notice (通报) and, later, a unit's scorecard, rendered by
+//! Printable PDFs: the period notice (通报) and a unit's scorecard, rendered by
 //! `yardstick-pdf` from the same `Report` as the page and the workbook. Each asks for the
 //! same permission as the page it prints. The fonts come from the `pdf_font` and
 //! `pdf_font_bold` settings; when one cannot be read the download is refused with 503 and a
@@ -110,10 +110,18 @@ pub(super) struct UnitPeriodPath {
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>, description = "the scorecard, A4, as an attachment"), (status = 403), (status = 404, description = "not published, or no such unit"),
         (status = 503, description = "the PDF font (setting pdf_font or pdf_font_bold) cannot be read")))]
 pub(super) async fn scorecard_pdf(State(st): State<AppState>, Caller(a): Caller, L(lang): L, Params(p): Params<UnitPeriodPath>, Q(q): Q<VersionQuery>) -> ApiResult<Response> {
-    super::reach_unit(&st, &a, Perm::ReadExplanation, &p.unit).await?;
+    let unit = super::reach_unit(&st, &a, Perm::ReadExplanation, &p.unit).await?;
     let plan = plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?.to_string();
-    let (report, ascii, name) = reports::scorecard_pdf::build(&st, lang, &plan.key, &plan.name, &period, &p.unit, q.version).await?;
+    // The same document as the scorecard workbook, from the publication only.
+    let source = reports::Source::Published(super::publication(&st, &plan.key, &period, q.version).await?);
+    let report = reports::scorecard::load(&st, &plan.key, &plan.name, &period, &unit, &source, lang).await?;
+    let label = reports::period_label(&period, lang);
+    let name = match lang {
+        Lang::Zh => format!("{}{label}考核得分说明.pdf", unit.name),
+        _ => format!("scorecard-{}-{label}.pdf", unit.name).replace(' ', "-"),
+    };
+    let ascii = format!("{}-{period}-{}-scorecard.pdf", plan.key, unit.key);
     let bytes = render(&st, report, lang).await?;
     Ok(pdf_response(bytes, &ascii, &name))
 }

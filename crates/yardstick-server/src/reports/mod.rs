@@ -5,12 +5,11 @@
 //! pass in only what the caller may reach (the result set, the categories, the unit).
 //!
 //! - [`rankings`]: each category's ranking for a period as the office circulates it.
-//! - [`scorecard`]: a unit's scorecard: every indicator's points and points lost, every
+//! - [`scorecard`]: a unit's scorecard (the workbook and the PDF): every indicator's points and points lost, every
 //!   deduction and bonus with its reason, the positive and negative lists.
 //! - [`raw_data`]: a period's values and occurrences in the long form of
 //!   docs/workbooks.md, with the hidden `yardstick` sheet, to be imported again.
 //! - [`notice`]: the period notice (通报), shown as a page and printed as a PDF.
-//! - [`scorecard_pdf`]: a unit's published scorecard as a PDF.
 //! - [`summary`]: the annual summary: each unit's published scores in the year's periods and
 //!   the year's score, rank and grade.
 
@@ -19,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 use yardstick_formats::Lang;
-use yardstick_storage::results::{Publication, ResultRow, ResultSetInfo};
+use yardstick_storage::results::{Publication, ResultSetInfo};
 
 use crate::ui::datetime;
 
@@ -27,7 +26,6 @@ pub mod notice;
 pub mod rankings;
 pub mod raw_data;
 pub mod scorecard;
-pub mod scorecard_pdf;
 pub mod summary;
 
 /// Which result set a document shows: a publication (a version, or the one in force) or,
@@ -108,9 +106,7 @@ pub struct IndicatorPoints {
 }
 
 /// `并列第2名` / `第2名` (tied: `=2` in English), as the notice writes ranks.
-pub fn rank_words(r: &ResultRow, lang: Lang) -> String {
-    notice::rank_words(r, lang)
-}
+pub use notice::rank_words;
 
 /// The label of a period: `2026年3月` / `Mar 2026`.
 pub fn period_label(p: &str, lang: Lang) -> String {

@@ -11,7 +11,41 @@ use yardstick_sheets::report::{Block, Column, Report, Table, Value};
 use yardstick_storage::results::ResultRow;
 
 use super::{Source, period_label, rank_words};
-use crate::ui::{cents, fmt_cents};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::ui::fmt_cents;
+use crate::ui::results::{cents_loose, field_label, json_text as s, method_name};
+
+/// A field's name in the document's language (`actual` → 实际值).
+fn field_name(key: &str, lang: Lang) -> String {
+    field_label(key).map_or_else(|| key.to_string(), |(zh, en)| lang.pick(zh, en).to_string())
+}
+
+/// The scorecard of a unit the caller may reach (the handler checks) from a result set:
+/// the same document for the workbook and for the PDF.
+pub async fn load(st: &AppState, plan_key: &str, plan_name: &str, period: &str, unit: &yardstick_storage::registry::Unit, source: &Source, lang: Lang) -> ApiResult<Report> {
+    let (row, detail) = st.db.result_row(source.set_id(), &unit.key).await?.ok_or_else(|| ApiError::not_found("该单位没有本期结果", "this unit has no result for the period"))?;
+    let detail: Json = serde_json::from_str(&detail).map_err(ApiError::internal)?;
+    let (indicators, office, _) = crate::api::exports::plan_facts(st, plan_key).await?;
+    let indicator_names: HashMap<String, String> = indicators.into_iter().collect();
+    let category = match &unit.category_key {
+        Some(k) => st.db.category(k).await?.map(|c| c.name).unwrap_or_else(|| k.clone()),
+        None => String::new(),
+    };
+    Ok(build(&Input {
+        plan_name,
+        office: &office,
+        period,
+        source,
+        unit_key: &unit.key,
+        unit_name: &unit.name,
+        category: &category,
+        row: &row,
+        detail: &detail,
+        indicator_names: &indicator_names,
+        lang,
+    }))
+}
 
 pub struct Input<'a> {
     pub plan_name: &'a str,
@@ -27,65 +61,6 @@ pub struct Input<'a> {
     /// Indicator key → name.
     pub indicator_names: &'a HashMap<String, String>,
     pub lang: Lang,
-}
-
-fn s(v: &Json) -> String {
-    match v {
-        Json::String(x) => x.clone(),
-        Json::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// A decimal with any number of places as cents (truncated), as the explanation page does.
-fn cents_loose(v: &str) -> Option<i64> {
-    let v = v.trim();
-    let (neg, body) = match v.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, v.strip_prefix('+').unwrap_or(v)),
-    };
-    let (i, f) = body.split_once('.').unwrap_or((body, ""));
-    let f: String = f.chars().take(2).collect();
-    let c = cents(&format!("{i}.{f}"))?;
-    Some(if neg { -c } else { c })
-}
-
-fn method_name(key: &str, lang: Lang) -> String {
-    let (zh, en) = match key {
-        "completion" => ("完成率", "completion rate"),
-        "control" => ("控制型（越低越好）", "control (lower is better)"),
-        "blended" => ("总量与增速完成率加权", "blended total/growth completion"),
-        "deduction" => ("按次扣分", "deduction per occurrence"),
-        "veto" => ("一票否决", "veto"),
-        "demotion" => ("降低名次", "rank demotion"),
-        "bonus" => ("加分", "bonus points"),
-        "qualitative" => ("定性评价", "qualitative rating"),
-        "ballots" => ("测评/调查", "ballots and surveys"),
-        "interpolate" => ("基准值与挑战值插值", "interpolation"),
-        "bands" => ("分档计分", "banded table"),
-        "rank_points" => ("按名次计分", "rank-based points"),
-        "direct" => ("直接得分", "direct score"),
-        "formula" => ("自定义公式", "formula"),
-        "assigned_grade" => ("直接评定等次", "grade assigned directly"),
-        other => return other.to_string(),
-    };
-    lang.pick(zh, en).to_string()
-}
-
-fn field_name(key: &str, lang: Lang) -> String {
-    let (zh, en) = match key {
-        "actual" => ("实际值", "actual"),
-        "target" => ("目标值", "target"),
-        "growth" => ("增速", "growth"),
-        "target_growth" => ("目标增速", "target growth"),
-        "level" => ("评价等级", "level"),
-        "value" => ("数值", "value"),
-        "count" => ("次数", "count"),
-        "baseline" => ("基准值", "baseline"),
-        "challenge" => ("挑战值", "challenge"),
-        other => return other.to_string(),
-    };
-    lang.pick(zh, en).to_string()
 }
 
 /// One indicator line of the scorecard.

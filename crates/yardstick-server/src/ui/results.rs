@@ -918,7 +918,8 @@ struct ExplainTpl {
     appeal_href: Option<String>,
 }
 
-fn method_name(key: &str, lang: Lang) -> String {
+/// A scoring method's name in the language (shared with the printed scorecard).
+pub(crate) fn method_name(key: &str, lang: Lang) -> String {
     let (zh, en) = match key {
         "completion" => ("完成率", "completion rate"),
         "control" => ("控制型（越低越好）", "control (lower is better)"),
@@ -940,9 +941,9 @@ fn method_name(key: &str, lang: Lang) -> String {
     tr(lang, zh, en).to_string()
 }
 
-/// A data field's name in the page's language (`actual` → 实际值); others as they are.
-fn field_name(key: &str, lang: Lang) -> String {
-    let (zh, en) = match key {
+/// A data field's names (Chinese, English), for the fields every plan knows.
+pub(crate) fn field_label(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
         "actual" => ("实际值", "actual"),
         "target" => ("目标值", "target"),
         "growth" => ("增速", "growth"),
@@ -952,12 +953,21 @@ fn field_name(key: &str, lang: Lang) -> String {
         "count" => ("次数", "count"),
         "baseline" => ("基准值", "baseline"),
         "challenge" => ("挑战值", "challenge"),
-        other => return other.to_string(),
-    };
-    if lang == Lang::Zh { format!("{zh}（{key}）") } else { en.to_string() }
+        _ => return None,
+    })
 }
 
-fn s(v: &Value) -> String {
+/// A data field's name in the page's language (`actual` → 实际值（actual）); others as they are.
+fn field_name(key: &str, lang: Lang) -> String {
+    match field_label(key) {
+        Some((zh, _)) if lang == Lang::Zh => format!("{zh}（{key}）"),
+        Some((_, en)) => en.to_string(),
+        None => key.to_string(),
+    }
+}
+
+/// A JSON value of a stored explanation as text (strings without quotes, null as empty).
+pub(crate) fn json_text(v: &Value) -> String {
     match v {
         Value::String(x) => x.clone(),
         Value::Null => String::new(),
@@ -1009,7 +1019,7 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
     let (row, detail) = st.db.result_row(set_id, &unit.key).await?.ok_or_else(|| ApiError::not_found("该单位没有本期结果", "this unit has no result for the period"))?;
     let detail: Value = serde_json::from_str(&detail).map_err(ApiError::internal)?;
     let lk = if lang == Lang::Zh { "zh" } else { "en" };
-    let text = s(&detail["text"][lk]);
+    let text = json_text(&detail["text"][lk]);
     let ex = &detail["explain"];
     let names = indicator_names(&st, &plan.key).await;
     let orders = grade_orders(&st, &plan.key).await;
@@ -1020,24 +1030,24 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
     let mut indicators = Vec::new();
     let mut occurrences = Vec::new();
     for i in ex["indicators"].as_array().into_iter().flatten() {
-        let key = s(&i["indicator"]);
+        let key = json_text(&i["indicator"]);
         let name = names.get(&key).cloned().unwrap_or_else(|| key.clone());
-        let points = s(&i["points"]);
-        let weight = s(&i["weight"]);
+        let points = json_text(&i["points"]);
+        let weight = json_text(&i["weight"]);
         let lost = match (cents_loose(&weight), cents_loose(&points)) {
             (Some(w), Some(pt)) if i["in_total"].as_bool().unwrap_or(true) && w - pt > 0 => fmt_cents(w - pt),
             _ => String::new(),
         };
         for o in i["occurrences"].as_array().into_iter().flatten() {
-            occurrences.push(OccurrenceLine { indicator: name.clone(), amount: s(&o["amount"]), reason: s(&o["reason"]), points: points.clone() });
+            occurrences.push(OccurrenceLine { indicator: name.clone(), amount: json_text(&o["amount"]), reason: json_text(&o["reason"]), points: points.clone() });
         }
         indicators.push(IndicatorLine {
             negative: cents_loose(&points).is_some_and(|c| c < 0),
-            method: method_name(&s(&i["method"]), lang),
-            inputs: i["inputs"].as_array().into_iter().flatten().map(|x| format!("{} = {}", field_name(&s(&x["field"]), lang), s(&x["value"]))).collect(),
-            steps: i["steps"].as_array().into_iter().flatten().map(s).collect(),
+            method: method_name(&json_text(&i["method"]), lang),
+            inputs: i["inputs"].as_array().into_iter().flatten().map(|x| format!("{} = {}", field_name(&json_text(&x["field"]), lang), json_text(&x["value"]))).collect(),
+            steps: i["steps"].as_array().into_iter().flatten().map(json_text).collect(),
             in_total: i["in_total"].as_bool().unwrap_or(true),
-            effect: s(&i["effect"]),
+            effect: json_text(&i["effect"]),
             key,
             name,
             weight,
@@ -1096,16 +1106,16 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
         preview,
         indicators,
         occurrences,
-        components: ex["components"].as_array().into_iter().flatten().map(s).collect(),
-        total: s(&ex["total"]),
-        coefficients: ex["coefficients"].as_array().into_iter().flatten().map(s).collect(),
-        final_value: s(&ex["final"]),
+        components: ex["components"].as_array().into_iter().flatten().map(json_text).collect(),
+        total: json_text(&ex["total"]),
+        coefficients: ex["coefficients"].as_array().into_iter().flatten().map(json_text).collect(),
+        final_value: json_text(&ex["final"]),
         published: row.score_text(),
-        extra: s(&detail["extra"]).trim_start_matches('+').to_string(),
+        extra: json_text(&detail["extra"]).trim_start_matches('+').to_string(),
         rank_line: line_after(&text, rank_p).unwrap_or_else(|| row.rank_text(lang)),
         grade_line: line_after(&text, grade_p).unwrap_or_else(|| row.grade_text()),
         flags: text.lines().filter_map(|l| l.strip_prefix(flag_p)).map(str::to_string).collect(),
-        remark: s(&detail["remark"][lk]),
+        remark: json_text(&detail["remark"][lk]),
         row,
         text,
         versions,
@@ -1117,7 +1127,7 @@ pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(l
 }
 
 /// A decimal with any number of places as cents (truncated), for "points lost".
-fn cents_loose(v: &str) -> Option<i64> {
+pub(crate) fn cents_loose(v: &str) -> Option<i64> {
     let v = v.trim();
     let (neg, body) = match v.strip_prefix('-') {
         Some(r) => (true, r),
