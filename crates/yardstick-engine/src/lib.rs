@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ballot;
 pub mod data;
 pub mod dec;
 pub mod formula;

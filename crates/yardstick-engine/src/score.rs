@@ -930,14 +930,31 @@ impl<'s, 'a> Cx<'s, 'a> {
                 let mut fraction = zero.clone();
                 let mut all_valid = 0i128;
                 let mut answer_totals = vec![0i128; na];
+                // For the sample's margin of error (a statistic shown beside the score, not
+                // part of it): Σ share² × variance / n over the groups, in f64.
+                let (mut sampled, mut left_out, mut variance) = (0i128, 0i128, 0f64);
                 for (g, (gname, gshare)) in groups.iter().enumerate() {
                     let mut valid = zero.clone();
                     let mut sum = zero.clone();
+                    let counted: Vec<(f64, f64)> = answers
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (aname, _))| !excluded.contains(aname))
+                        .map(|(a, (_, v))| (inputs[g * na + a].to_f64(), v.to_f64()))
+                        .collect();
+                    let n: f64 = counted.iter().map(|c| c.0).sum();
+                    if n > 1.0 {
+                        let mean = counted.iter().map(|(c, v)| c * v).sum::<f64>() / n;
+                        let s2 = counted.iter().map(|(c, v)| c * (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+                        variance += gshare.to_f64() * gshare.to_f64() * s2 / n;
+                    }
                     for (a, (aname, avalue)) in answers.iter().enumerate() {
                         let count = inputs[g * na + a];
                         if excluded.contains(aname) {
+                            left_out += i128::from(count.mantissa());
                             continue;
                         }
+                        sampled += i128::from(count.mantissa());
                         answer_totals[a] += i128::from(count.mantissa());
                         all_valid += i128::from(count.mantissa());
                         valid = valid.add(&N::from_dec(count));
@@ -969,6 +986,10 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
                 let b = w.mul(&fraction);
                 step!("points = {wdec} × {} = {}", fraction.display(4), b.display(4));
+                if sampled > 0 {
+                    let moe = 1.96 * variance.sqrt() * wdec.to_f64();
+                    step!("sample: n = {sampled} answers counted, {left_out} left out; margin of error ±{moe:.2} points (95%)");
+                }
                 b
             }
             Method::Interpolate { points, below } => {

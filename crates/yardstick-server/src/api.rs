@@ -30,12 +30,14 @@ pub mod pdf;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
-    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "oversight"), (name = "audit"))
+    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "oversight"), (name = "evaluations"), (name = "audit"))
 )]
 struct ApiDoc;
 
 pub(crate) mod oversight;
 pub(crate) mod exports;
+pub mod evaluations;
+pub(crate) mod surveys;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -85,8 +87,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(templates::unit_template))
         .routes(routes!(templates::source_template))
         .routes(routes!(pdf::notice_pdf))
-        .routes(routes!(pdf::scorecard_pdf));
-    exports::routes(oversight::routes(r))
+        .routes(routes!(pdf::scorecard_pdf))
+        .routes(routes!(surveys::import_survey))
+        .routes(routes!(surveys::draw_sample));
+    exports::routes(oversight::routes(r)).merge(evaluations::router())
 }
 
 // ---------------------------------------------------------------------------

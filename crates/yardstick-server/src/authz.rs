@@ -73,6 +73,15 @@ pub enum Perm {
     /// is the source of): the office any source's, a department its own (`OwnUnit`: the
     /// source named as its unit is).
     SourceTemplate,
+    /// Read democratic evaluations: definitions, turnout, and results once closed (the
+    /// office, leaders, auditors). Raters need no permission: their one-time code is it.
+    ReadEvaluations,
+    /// Define democratic evaluations, issue rater codes, open and close them, enter paper
+    /// ballots (the office).
+    ManageEvaluations,
+    /// Import a survey's answers as a survey indicator's counts, and draw a sample of
+    /// respondents from a roster (the third-party surveyor, the office).
+    ImportSurveys,
 }
 
 /// Over what a held permission reaches.
@@ -98,10 +107,10 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData | ReadEvaluations) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
-        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation) => Some(All),
+        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation | ReadEvaluations) => Some(All),
         (Viewer, _) => None,
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
@@ -126,9 +135,10 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // Appeals routed to the department (its own unit key).
         (Department, ReadAppeals | AnswerAppeal) => Some(OwnUnit),
         (Department, _) => None,
-        // Experts and surveyors work on their own assignments (later issues); they see the
-        // registry and the plan only.
+        // Experts and surveyors see the registry and the plan; a surveyor imports survey
+        // answers (the counts of a survey indicator, for any unit) and draws samples.
         (Expert | Surveyor, ReadRegistry | ReadPlans) => Some(All),
+        (Surveyor, ImportSurveys) => Some(All),
         (Expert | Surveyor, _) => None,
     }
 }

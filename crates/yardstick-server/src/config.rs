@@ -47,6 +47,9 @@ pub struct Config {
     pub pdf_font: PathBuf,
     /// The bold font of printed PDFs (title, headings, table headers); may be `pdf_font`.
     pub pdf_font_bold: PathBuf,
+    /// The address raters' phones reach this server at (`https://kh.example.gov.cn`), printed
+    /// in the QR codes of democratic evaluations; default: the address the office used.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             // Debian's fonts-noto-cjk.
             pdf_font: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
             pdf_font_bold: PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+            public_url: None,
         }
     }
 }

@@ -879,8 +879,18 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         // Imports from workbooks (a valid file each).
         (Method::POST, "/imports/registry", "/imports/registry?name=u.csv".into(), Some(Value::String(format!("{}单位编码,单位名称,类别\nZ2,新设乡,A\n", common::RAW)))),
         (Method::POST, "/plans/{plan}/periods/{period}/imports/data", format!("{p}/periods/{MARCH}/imports/data?name=d.csv"), Some(Value::String(format!("{}单位编码,指标编码,实际值,目标值\nA1,GDP,1,100\n", common::RAW)))),
+        // Surveys and democratic evaluations (issue 6).
+        (Method::POST, "/plans/{plan}/periods/{period}/surveys/{indicator}", format!("{p}/periods/{MARCH}/surveys/GDP?name=s.csv"), Some(Value::String(format!("{}单位编码,渠道,答案\nA1,电话,满意\n", common::RAW)))),
+        (Method::POST, "/surveys/samples", "/surveys/samples?seed=x&size=1".into(), Some(Value::String(format!("{}编号\nR1\n", common::RAW)))),
+        (Method::POST, "/evaluations", "/evaluations".into(), Some(json!({ "key": "e", "name": "测评", "year": 2026, "subjects": [{ "key": "L1", "name": "甲" }], "groups": [{ "name": "组", "share": "1" }], "answers": [{ "name": "好", "value": "100" }, { "name": "差", "value": "60" }] }))),
+        (Method::POST, "/evaluations/{key}/codes", "/evaluations/e/codes".into(), Some(json!({ "group": "组", "count": 1 }))),
+        (Method::POST, "/evaluations/{key}/open", "/evaluations/e/open".into(), None),
+        (Method::POST, "/evaluations/{key}/close", "/evaluations/e/close".into(), None),
+        (Method::POST, "/evaluations/{key}/paper-ballots", "/evaluations/e/paper-ballots".into(), Some(json!({ "group": "组", "answers": { "L1": "好" } }))),
     ];
-    let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens")];
+    // A rater's ballot needs its one-time code and nothing else: whoever holds a code votes,
+    // an auditor too (as a person, not as the office).
+    let exempt = [("POST", "/session"), ("DELETE", "/session"), ("POST", "/tokens"), ("POST", "/ballots/{code}")];
     for (m, path) in common::openapi_operations(&w.app).await {
         if m == "GET" || exempt.contains(&(m.as_str(), path.as_str())) {
             continue;

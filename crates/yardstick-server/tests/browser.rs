@@ -167,23 +167,41 @@ fn prerequisites() -> Option<(PathBuf, PathBuf, PathBuf)> {
 fn browser_month() {
     let Some((scripts, chromium, exe)) = prerequisites() else { return };
     let shots = profile_dir().parent().expect("target folder").join("screenshots");
-    clear_shots(&shots, true);
+    clear_shots(&shots, "month-");
+    let (server, data) = office_only(&exe, "month", "yardstick-month");
+    let stdout = run_script(&scripts, "month.js", &chromium, &shots, server, &data);
+    loud(stdout.lines().rev().find(|l| l.starts_with("browser month:")).unwrap_or("browser month: passed"));
+}
+
+/// A democratic evaluation: the office defines it and prints twenty QR codes, twenty raters
+/// vote on phone-sized screens, the office closes it and sees the result (see
+/// `tests/browser/evaluation.js`).
+#[test]
+fn browser_evaluation() {
+    let Some((scripts, chromium, exe)) = prerequisites() else { return };
+    let shots = profile_dir().parent().expect("target folder").join("screenshots");
+    clear_shots(&shots, "evaluation-");
+    let (server, data) = office_only(&exe, "evaluation", "yardstick-evaluation");
+    let stdout = run_script(&scripts, "evaluation.js", &chromium, &shots, server, &data);
+    loud(stdout.lines().rev().find(|l| l.starts_with("browser evaluation:")).unwrap_or("browser evaluation: passed"));
+}
+
+/// A fresh server without the demo whose only user is the administrator `office`.
+fn office_only(exe: &Path, name: &str, password: &str) -> (Server, PathBuf) {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let data = std::env::temp_dir().join(format!("yardstick-month-{}-{stamp}", std::process::id()));
+    let data = std::env::temp_dir().join(format!("yardstick-{name}-{}-{stamp}", std::process::id()));
     std::fs::create_dir_all(&data).expect("data folder");
-    let mut admin = Command::new(&exe)
+    let mut admin = Command::new(exe)
         .args(["admin", "create-user", "--username", "office", "--role", "admin", "--name", "考评办", "--password-stdin", "--database-url"])
         .arg(format!("sqlite://{}/yardstick.db", data.display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .expect("yardstick admin create-user");
-    admin.stdin.take().expect("stdin").write_all(b"yardstick-month\n").expect("password");
+    admin.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password");
     assert!(admin.wait().expect("create-user ends").success(), "creating the administrator failed");
     let port = free_port();
-    let server = start(&exe, &data, port, false);
-    let stdout = run_script(&scripts, "month.js", &chromium, &shots, server, &data);
-    loud(stdout.lines().rev().find(|l| l.starts_with("browser month:")).unwrap_or("browser month: passed"));
+    (start(exe, &data, port, false), data)
 }
 
 /// Runs one script against the server, then stops the server and removes its data; fails
@@ -209,28 +227,35 @@ fn run_script(scripts: &Path, script: &str, chromium: &Path, shots: &Path, serve
     stdout
 }
 
-/// Removes this test's earlier screenshots (the other browser test writes beside them).
-fn clear_shots(shots: &Path, month: bool) {
+/// Removes this test's earlier screenshots (the other browser tests write beside them):
+/// those named with `prefix`, or with `""` those of none of the prefixed tests.
+fn clear_shots(shots: &Path, prefix: &str) {
     let _ = std::fs::create_dir_all(shots);
     for e in std::fs::read_dir(shots).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        if name.ends_with(".png") && name.starts_with("month-") == month {
+        let mine = if prefix.is_empty() { !PREFIXED.iter().any(|p| name.starts_with(p)) } else { name.starts_with(prefix) };
+        if name.ends_with(".png") && mine {
             let _ = std::fs::remove_file(e.path());
         }
     }
 }
 
+/// The screenshot prefixes of the browser tests other than the demo walk-through.
+const PREFIXED: [&str; 2] = ["month-", "evaluation-"];
+
 #[test]
 fn browser() {
     let Some((scripts, chromium, exe)) = prerequisites() else { return };
     let shots = profile_dir().parent().expect("target folder").join("screenshots");
-    clear_shots(&shots, false);
+    clear_shots(&shots, "");
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let data = std::env::temp_dir().join(format!("yardstick-browser-{}-{stamp}", std::process::id()));
     let port = free_port();
     let server = start(&exe, &data, port, true);
     let stdout = run_script(&scripts, "run.js", &chromium, &shots, server, &data);
-    let pngs = std::fs::read_dir(&shots).map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png") && !e.file_name().to_string_lossy().starts_with("month-")).count()).unwrap_or(0);
+    let pngs = std::fs::read_dir(&shots)
+        .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png") && !PREFIXED.iter().any(|p| e.file_name().to_string_lossy().starts_with(p))).count())
+        .unwrap_or(0);
     assert!(pngs >= 10, "expected the screenshots in {}, found {pngs}", shots.display());
     // run.js's last line: how many checks passed and where the screenshots are.
     loud(stdout.lines().rev().find(|l| l.starts_with("browser:")).unwrap_or("browser: passed"));

@@ -27,6 +27,9 @@ enum Exp {
     Forbidden,
     /// 404 with the code `not_published`.
     NotPublished,
+    /// 422: let past authorization, refused for the request's content (a sample that the
+    /// seeded world cannot satisfy, such as a survey import on a plan without a survey).
+    Invalid,
 }
 
 impl Exp {
@@ -36,7 +39,8 @@ impl Exp {
             "401" => Exp::Unauth,
             "403" => Exp::Forbidden,
             "npub" => Exp::NotPublished,
-            other => panic!("unknown expectation '{other}' (use ok, 401, 403, npub)"),
+            "422" => Exp::Invalid,
+            other => panic!("unknown expectation '{other}' (use ok, 401, 403, npub, 422)"),
         }
     }
 
@@ -46,6 +50,7 @@ impl Exp {
             Exp::Unauth => status == 401,
             Exp::Forbidden => status == 403,
             Exp::NotPublished => status == 404 && code == Some("not_published"),
+            Exp::Invalid => status == 422,
         }
     }
 
@@ -55,6 +60,7 @@ impl Exp {
             Exp::Unauth => "401",
             Exp::Forbidden => "403",
             Exp::NotPublished => "404 not_published",
+            Exp::Invalid => "422",
         }
     }
 }
@@ -96,6 +102,16 @@ fn pdf() -> String {
     format!("{}%PDF-1.4\n% 台账扫描件\n%%EOF\n", common::RAW)
 }
 
+/// A democratic evaluation of two cadres by one rater group.
+fn evaluation(key: &str) -> Value {
+    json!({
+        "key": key, "name": "矩阵测试民主测评", "year": 2026,
+        "subjects": [{ "key": "L1", "name": "李某" }, { "key": "L2", "name": "王某" }],
+        "groups": [{ "name": "考核组", "share": "100%" }],
+        "answers": [{ "name": "优秀", "value": "100" }, { "name": "称职", "value": "80" }],
+    })
+}
+
 /// The ids a world's rows need.
 struct Ids {
     /// A computed, unpublished result set of 2026-03 (the matrix publishes it as version 2).
@@ -119,6 +135,9 @@ struct Ids {
     /// An appeal of A1 on 2026-03, filed; and another, routed to the department's unit A1.
     appeal_filed: i64,
     appeal_routed: i64,
+    /// An unused rater code of the open evaluation `mz` (evaluations `draft` and `done` are
+    /// a draft and a closed one).
+    ballot_code: String,
 }
 
 /// The table. Columns:  anon admin staff reporter unit_leader department expert surveyor viewer auditor.
@@ -245,6 +264,14 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
         row(M::GET, "/plans/{plan}/years/{year}/exports/summary.xlsx", "?category=B (other)", format!("{p}/years/2026/exports/summary.xlsx?category=B"), None,
                                                                                          "401  ok  ok 403 403 403 403 403  ok  ok"),
+        // Democratic evaluations (issue 6): the office, leaders and auditors read them; a
+        // rater's code is the only credential a ballot needs, whoever holds it.
+        row(M::GET, "/evaluations", "", "/evaluations", None,                            "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/evaluations/{key}", "open mz", "/evaluations/mz", None,            "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/evaluations/{key}/results", "closed", "/evaluations/done/results", None,
+                                                                                         "401  ok  ok 403 403 403 403 403  ok  ok"),
+        row(M::GET, "/ballots/{code}", "an unused code of mz", format!("/ballots/{}", ids.ballot_code), None,
+                                                                                         " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -318,6 +345,20 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(M::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", "own unit A1", format!("{p}/periods/{MARCH}/units/A1/occurrences"),
             Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "矩阵测试：一般生产安全事故" })),
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/surveys/{indicator}", "GDP is no survey: past authorization, refused", format!("{p}/periods/{MARCH}/surveys/GDP?name=a.csv&dry_run=true"),
+            Some(json!(format!("{}单位编码,渠道,答案\nA1,电话,满意\n", common::RAW))),
+                                                                                         "401 422 422 403 403 403 403 422 403 403"),
+        row(M::POST, "/surveys/samples", "", "/surveys/samples?seed=matrix&size=1&name=r.csv", Some(json!(format!("{}编号,姓名\nR1,甲\nR2,乙\n", common::RAW))),
+                                                                                         "401  ok  ok 403 403 403 403  ok 403 403"),
+        row(M::POST, "/evaluations", "", "/evaluations", Some(evaluation("new")),       "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/evaluations/{key}/codes", "open mz", "/evaluations/mz/codes", Some(json!({ "group": "考核组", "count": 2 })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/evaluations/{key}/open", "draft", "/evaluations/draft/open", None, "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/evaluations/{key}/paper-ballots", "open mz", "/evaluations/mz/paper-ballots", Some(json!({ "group": "考核组", "answers": { "L1": "优秀", "L2": "称职" } })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/ballots/{code}", "an unused code of mz", format!("/ballots/{}", ids.ballot_code), Some(json!({ "answers": { "L1": "称职", "L2": "优秀" } })),
+                                                                                         " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::POST, "/evaluations/{key}/close", "open mz", "/evaluations/mz/close", None, "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/computations", "", format!("{p}/periods/{APRIL}/computations"), None,
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/publications", "", format!("{p}/periods/{MARCH}/publications"),
@@ -394,6 +435,15 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     let appeal_routed = w.db.file_appeal(&appeal(None), "seed", t).await.expect("an appeal").id;
     w.db.route_appeal(appeal_routed, "A1", "seed", t).await.expect("routed");
     let o = common::seed_oversight(&w.db).await;
+    for key in ["mz", "draft", "done"] {
+        w.send(Method::POST, "/api/v1/evaluations", &admin, Some(evaluation(key))).await.expect(201, None);
+    }
+    for key in ["mz", "done"] {
+        w.send(Method::POST, &format!("/api/v1/evaluations/{key}/open"), &admin, None).await.expect(200, None);
+    }
+    w.send(Method::POST, "/api/v1/evaluations/done/close", &admin, None).await.expect(200, None);
+    let issued = w.send(Method::POST, "/api/v1/evaluations/mz/codes", &admin, Some(json!({ "group": "考核组", "count": 1 }))).await.ok();
+    let ballot_code = issued["codes"][0].as_str().expect("a code").to_string();
     let ids = Ids {
         march_correction: correction_set.set_id,
         other_user: w.user_id(REPORTER_B).await,
@@ -408,6 +458,7 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
         task_open: o.task_open,
         task_reported: o.task_reported,
         follow_up: o.follow_up,
+        ballot_code,
     };
     let rows = table(&ids);
     let role = caller_role(caller);
@@ -461,7 +512,7 @@ async fn matrix(backend: Backend) {
     let w: World = seed(db).await;
     let ops = openapi_operations(&w.app).await;
     assert!(ops.len() > 20, "the OpenAPI document lists the API's operations: {ops:?}");
-    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0, evidence_a1: 0, evidence_b2: 0, correction: 0, appeal_filed: 0, appeal_routed: 0, notice_a1: 0, notice_b1: 0, task_open: 0, task_reported: 0, follow_up: 0 });
+    let rows = table(&Ids { march_correction: 0, other_user: 0, spot_check: 0, evidence_a1: 0, evidence_b2: 0, correction: 0, appeal_filed: 0, appeal_routed: 0, notice_a1: 0, notice_b1: 0, task_open: 0, task_reported: 0, follow_up: 0, ballot_code: "CODE".into() });
     let missing = coverage(&ops, &rows);
     assert!(missing.is_empty(), "the matrix and the OpenAPI document disagree:\n  {}", missing.join("\n  "));
     common::close(&w.db).await;
@@ -498,13 +549,16 @@ async fn authorization_matrix_on_postgres() {
 /// except to sign in, and the auditor never allowed a write other than its own session and tokens.
 #[test]
 fn the_table_is_consistent() {
-    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1, evidence_a1: 1, evidence_b2: 1, correction: 1, appeal_filed: 1, appeal_routed: 1, notice_a1: 1, notice_b1: 1, task_open: 1, task_reported: 1, follow_up: 1 });
+    let rows = table(&Ids { march_correction: 1, other_user: 1, spot_check: 1, evidence_a1: 1, evidence_b2: 1, correction: 1, appeal_filed: 1, appeal_routed: 1, notice_a1: 1, notice_b1: 1, task_open: 1, task_reported: 1, follow_up: 1, ballot_code: "CODE".into() });
     for r in &rows {
-        if r.template != "/session" || r.method != Method::POST {
+        // A rater's code is its own credential: a ballot needs no account (and an auditor
+        // may be a rater like anyone).
+        let ballot = r.template == "/ballots/{code}";
+        if (r.template != "/session" || r.method != Method::POST) && !ballot {
             assert_eq!(r.expect[0], Exp::Unauth, "{} {}: anonymous callers are refused", r.method, r.template);
         }
         let auditor = r.expect[9];
-        if r.method != Method::GET && !matches!(r.template, "/session" | "/tokens") {
+        if r.method != Method::GET && !matches!(r.template, "/session" | "/tokens") && !ballot {
             assert_eq!(auditor, Exp::Forbidden, "{} {}: the auditor changes nothing", r.method, r.template);
         }
     }

@@ -15,6 +15,7 @@ pub mod oversight;
 pub mod appeals;
 pub mod reminders;
 pub mod imports;
+pub mod evaluations;
 
 pub use accounts::{NewUser, Role};
 

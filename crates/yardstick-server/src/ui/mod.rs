@@ -34,6 +34,7 @@ pub mod cycle;
 pub mod oversight;
 pub mod plan_book;
 pub mod desk;
+pub mod evaluations;
 pub mod imports;
 pub mod notice;
 pub mod results;
@@ -77,6 +78,14 @@ pub fn router() -> Router<AppState> {
         .route("/appeals/route", post(appeals::route))
         .route("/appeals/answer", post(appeals::answer))
         .route("/imports", get(imports::page))
+        .route("/evaluations", get(evaluations::list_page).post(evaluations::create))
+        .route("/evaluations/{key}", get(evaluations::detail_page))
+        .route("/evaluations/{key}/open", post(evaluations::open))
+        .route("/evaluations/{key}/close", post(evaluations::close))
+        .route("/evaluations/{key}/paper", post(evaluations::paper))
+        .route("/evaluations/{key}/codes", post(evaluations::codes))
+        .route("/v", get(evaluations::enter))
+        .route("/v/{code}", get(evaluations::ballot).post(evaluations::cast))
         .route("/desk", get(desk::desk))
         .route("/desk/open", post(desk::open))
         .route("/desk/deadline", post(desk::deadline))
@@ -309,6 +318,7 @@ impl Chrome {
             add("/oversight", "预警与整改", "Warnings", can(Perm::ReadOversight));
             add("/desk", "本期工作台", "Period desk", can(Perm::Compute));
             add("/appeals", "申诉", "Appeals", can(Perm::ReadAppeals));
+            add("/evaluations", "民主测评", "Evaluations", can(Perm::ReadEvaluations));
             add("/imports", "导入", "Import", can(Perm::ManageRegistry) || (can(Perm::WriteValues) && a.user.role != Role::Reporter && a.user.role != Role::UnitLeader));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
