@@ -4,8 +4,10 @@
 //! dashboard's charts, a results table, a drill-down, English, a unit's restricted view,
 //! the administration forms and a phone-sized screen; and `tests/browser/month.js` on a
 //! fresh server without the demo, which plays one whole month of the cycle (open, submit,
-//! return, spot-check, publish, appeal, re-publish). Screenshots go to
-//! `target/screenshots/` (the month's as `month-NN-*.png`).
+//! return, spot-check, publish, appeal, re-publish); and `tests/browser/evaluation.js`, a
+//! democratic evaluation in which twenty raters vote on phone-sized screens. Screenshots go
+//! to `target/screenshots/` (the month's as `month-NN-*.png`, the evaluation's as
+//! `evaluation-NN-*.png`).
 //!
 //! Needs `chromium` (with `fonts-noto-cjk`, or Chinese renders as boxes), `node`, and
 //! `npm ci` in `tests/browser/`. When one is missing the test says so loudly and passes,
