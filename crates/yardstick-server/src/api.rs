@@ -38,6 +38,7 @@ pub(crate) mod oversight;
 pub(crate) mod exports;
 pub mod evaluations;
 pub(crate) mod surveys;
+pub(crate) mod people;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -89,7 +90,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pdf::notice_pdf))
         .routes(routes!(pdf::scorecard_pdf))
         .routes(routes!(surveys::import_survey))
-        .routes(routes!(surveys::draw_sample));
+        .routes(routes!(surveys::draw_sample))
+        .routes(routes!(people::list_people, people::create_person))
+        .routes(routes!(people::move_person))
+        .routes(routes!(people::link_account))
+        .routes(routes!(people::get_person_values, people::put_person_values));
     exports::routes(oversight::routes(r)).merge(evaluations::router())
 }
 
@@ -1151,9 +1156,17 @@ pub struct VersionQuery {
 #[utoipa::path(get, path = "/plans/{plan}/periods/{period}/results/{subject}", tag = "results",
     params(("plan" = String, Path), ("period" = String, Path), ("subject" = String, Path), VersionQuery), responses((status = 200, body = Object), (status = 403), (status = 404)))]
 async fn explanation(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<SubjectPath>, Q(q): Q<VersionQuery>) -> ApiResult<Json<serde_json::Value>> {
-    reach_unit(&st, &a, Perm::ReadExplanation, &p.subject).await?;
+    let parsed = parse_period(&p.period)?;
+    // A person's appraisal (M12): the person, their section head, their unit's leader, and
+    // the office, leaders and auditors; a unit's: as the permission's scope says.
+    match st.db.person(&p.subject).await? {
+        Some(person) => people::reach_person(&st, &a, Perm::ReadExplanation, &person, Some(parsed)).await?,
+        None => {
+            reach_unit(&st, &a, Perm::ReadExplanation, &p.subject).await?;
+        }
+    }
     plan_exists(&st, &p.plan).await?;
-    let period = parse_period(&p.period)?.to_string();
+    let period = parsed.to_string();
     let pubn = publication(&st, &p.plan, &period, q.version).await?;
     let (row, explain) = st.db.result_row(pubn.set_id, &p.subject).await?.ok_or_else(|| ApiError::not_found("该单位没有本期结果", "this unit has no result for the period"))?;
     let explain: serde_json::Value = serde_json::from_str(&explain).map_err(ApiError::internal)?;

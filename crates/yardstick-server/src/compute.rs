@@ -13,7 +13,7 @@ use yardstick_formats::data::DataLoader;
 use yardstick_formats::plan::{SubjectsSource, load_plan};
 use yardstick_formats::{Lang, Msg, Place, Problem};
 use yardstick_project::{load, render};
-use yardstick_storage::registry::{Area, Unit};
+use yardstick_storage::registry::{Area, Person, Unit};
 use yardstick_storage::results::{Explanation, ResultRow};
 use yardstick_storage::values::{Occurrence, ValueRow};
 use yardstick_storage::{Db, StorageError};
@@ -58,12 +58,13 @@ fn plan_shape(text: &str) -> PlanShape {
     PlanShape { categories, static_levels }
 }
 
-/// The registry as a subjects file for one plan: areas, then units under their area. A
+/// The registry as a subjects file for one plan: areas, units under their area, people under
+/// their unit (with their kind — person, cadre, team — and category). A
 /// unit whose category the plan does not define is listed without a category (it is not
 /// scored under this plan), and a static coefficient level is passed only to categories
 /// that use coefficients, so that registering next year's categories or levels never
 /// blocks this year's data entry.
-pub fn subjects_csv_for(plan: &str, areas: &[Area], units: &[Unit]) -> String {
+pub fn subjects_csv_for(plan: &str, areas: &[Area], units: &[Unit], people: &[Person]) -> String {
     let shape = plan_shape(plan);
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["key", "name", "kind", "parent", "category", "static_level"]);
@@ -79,6 +80,12 @@ pub fn subjects_csv_for(plan: &str, areas: &[Area], units: &[Unit]) -> String {
             _ => String::new(),
         };
         let _ = w.write_record([u.key.as_str(), &u.name, "unit", u.area_key.as_deref().unwrap_or(""), category, &level]);
+    }
+    // People under their (active) unit, compared in their category when the plan defines it.
+    let active: std::collections::HashSet<&str> = units.iter().filter(|u| u.active).map(|u| u.key.as_str()).collect();
+    for x in people.iter().filter(|x| active.contains(x.unit_key.as_str())) {
+        let category = x.category_key.as_deref().filter(|c| shape.categories.contains_key(*c)).unwrap_or("");
+        let _ = w.write_record([x.key.as_str(), &x.name, &x.kind, &x.unit_key, category, ""]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -119,10 +126,15 @@ fn registry_only(text: &str) -> Result<(), Vec<Problem>> {
     Ok(())
 }
 
+/// The registry — areas, units and people — as the subjects file of a plan text.
+pub async fn registry_subjects(db: &Db, plan: &str) -> Result<String, ComputeError> {
+    Ok(subjects_csv_for(plan, &db.areas().await?, &db.units(None).await?, &db.people(None).await?))
+}
+
 /// Checks a plan text against the current registry; the model on success.
 pub async fn check_plan(db: &Db, text: &str) -> Result<Model, ComputeError> {
     registry_only(text).map_err(ComputeError::Problems)?;
-    let subjects = subjects_csv_for(text, &db.areas().await?, &db.units(None).await?);
+    let subjects = registry_subjects(db, text).await?;
     let text = text.to_string();
     tokio::task::spawn_blocking(move || {
         load_plan("plan.toml", &text, Some(SubjectsSource { file: "units", text: &subjects })).map(|l| l.model).map_err(ComputeError::Problems)
@@ -148,7 +160,7 @@ pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &
         .await?
         .ok_or_else(|| ComputeError::Problems(problem(format!("方案“{plan_key}”还没有版本"), format!("the plan '{plan_key}' has no version yet"))))?;
     registry_only(&text).map_err(ComputeError::Problems)?;
-    let subjects = subjects_csv_for(&text, &db.areas().await?, &db.units(None).await?);
+    let subjects = registry_subjects(db, &text).await?;
     let periods: Vec<String> = load::periods_needed(period).iter().map(|p| p.to_string()).collect();
     let values = db.values(plan_key, &periods, None).await?;
     let occurrences = db.occurrences(plan_key, &periods, None).await?;

@@ -83,6 +83,10 @@ const PEOPLE_COLS: &[Col] = &[
     Col { key: "name", names: &["姓名"] },
     Col { key: "unit", names: &["所在单位", "单位", "单位编码"] },
     Col { key: "post", names: &["职务", "岗位", "职务岗位"] },
+    Col { key: "kind", names: &["类型", "人员类型"] },
+    Col { key: "category", names: &["考核类别", "类别"] },
+    Col { key: "section", names: &["科室"] },
+    Col { key: "section_head", names: &["科室负责人"] },
 ];
 const USER_COLS: &[Col] = &[
     Col { key: "username", names: &["用户名", "账号"] },
@@ -352,9 +356,41 @@ pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Re
             let name = cell_text(book, t, &r, "name", &mut p);
             let unit = cell_text(book, t, &r, "unit", &mut p);
             let post = cell_text(book, t, &r, "post", &mut p);
+            let kind_text = cell_text(book, t, &r, "kind", &mut p);
+            let category = cell_text(book, t, &r, "category", &mut p);
+            let section = cell_text(book, t, &r, "section", &mut p);
+            let head = cell_text(book, t, &r, "section_head", &mut p);
             if key.is_empty() {
                 p.push(at(book, t, r.row, Some("key"), "缺少人员编码", "the person's key is missing"));
             }
+            let kind = match kind_text.as_str() {
+                "" | "person" | "个人" | "工作人员" => "person",
+                "cadre" | "领导干部" | "干部" => "cadre",
+                "team" | "领导班子" | "班子" => "team",
+                other => {
+                    p.push(at(book, t, r.row, Some("kind"), format!("类型“{other}”无效（个人、领导干部、领导班子）"), format!("the kind '{other}' is not valid (person, cadre, team)")));
+                    "person"
+                }
+            };
+            let category_key = if category.is_empty() {
+                None
+            } else {
+                match resolve(&cat_pairs, &category) {
+                    Some(k) => Some(k.to_string()),
+                    None => {
+                        p.push(at(book, t, r.row, Some("category"), format!("类别“{category}”不存在"), format!("the category '{category}' does not exist")));
+                        None
+                    }
+                }
+            };
+            let section_head = match head.as_str() {
+                "" | "否" | "no" | "0" | "false" => false,
+                "是" | "yes" | "1" | "true" => true,
+                other => {
+                    p.push(at(book, t, r.row, Some("section_head"), format!("“{other}”应为 是 或 否"), format!("'{other}' should be yes or no")));
+                    false
+                }
+            };
             if name.is_empty() {
                 p.push(at(book, t, r.row, Some("name"), "缺少姓名", "the name is missing"));
             }
@@ -365,7 +401,7 @@ pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Re
                     String::new()
                 }
             };
-            parsed.push((r.row, Person { key, name, unit_key, post }));
+            parsed.push((r.row, Person { key, name, unit_key, post, kind: kind.into(), category_key, section, section_head }));
         }
         let keys: Vec<(usize, &str)> = parsed.iter().filter(|x| !x.1.key.is_empty()).map(|x| (x.0, x.1.key.as_str())).collect();
         let kept = first_of_each(book, t, &keys, "人员编码", "person key", "key", &mut p);

@@ -879,7 +879,11 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         // Imports from workbooks (a valid file each).
         (Method::POST, "/imports/registry", "/imports/registry?name=u.csv".into(), Some(Value::String(format!("{}单位编码,单位名称,类别\nZ2,新设乡,A\n", common::RAW)))),
         (Method::POST, "/plans/{plan}/periods/{period}/imports/data", format!("{p}/periods/{MARCH}/imports/data?name=d.csv"), Some(Value::String(format!("{}单位编码,指标编码,实际值,目标值\nA1,GDP,1,100\n", common::RAW)))),
-        // Surveys and democratic evaluations (issue 6).
+        // People, surveys and democratic evaluations (issue 6).
+        (Method::POST, "/people", "/people".into(), Some(json!({ "key": "X9", "name": "甲", "unit": "A1" }))),
+        (Method::POST, "/people/{key}/moves", "/people/X9/moves".into(), Some(json!({ "unit": "A2", "from": "2026-05" }))),
+        (Method::PUT, "/people/{key}/account", "/people/X9/account".into(), Some(json!({ "user_id": 1 }))),
+        (Method::PUT, "/plans/{plan}/periods/{period}/people/{person}/values", format!("{p}/periods/{MARCH}/people/X9/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] }))),
         (Method::POST, "/plans/{plan}/periods/{period}/surveys/{indicator}", format!("{p}/periods/{MARCH}/surveys/GDP?name=s.csv"), Some(Value::String(format!("{}单位编码,渠道,答案\nA1,电话,满意\n", common::RAW)))),
         (Method::POST, "/surveys/samples", "/surveys/samples?seed=x&size=1".into(), Some(Value::String(format!("{}编号\nR1\n", common::RAW)))),
         (Method::POST, "/evaluations", "/evaluations".into(), Some(json!({ "key": "e", "name": "测评", "year": 2026, "subjects": [{ "key": "L1", "name": "甲" }], "groups": [{ "name": "组", "share": "1" }], "answers": [{ "name": "好", "value": "100" }, { "name": "差", "value": "60" }] }))),

@@ -266,6 +266,10 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403 403 403  ok  ok"),
         // Democratic evaluations (issue 6): the office, leaders and auditors read them; a
         // rater's code is the only credential a ballot needs, whoever holds it.
+        // People (issue 6): a unit's users see their own unit's people and figures.
+        row(M::GET, "/people", "", "/people", None,                                      "401  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/plans/{plan}/periods/{period}/people/{person}/values", "M1 of own unit A1", format!("{p}/periods/{MARCH}/people/M1/values"), None,
+                                                                                         "401  ok  ok  ok  ok  ok 403 403 403  ok"),
         row(M::GET, "/evaluations", "", "/evaluations", None,                            "401  ok  ok 403 403 403 403 403  ok  ok"),
         row(M::GET, "/evaluations/{key}", "open mz", "/evaluations/mz", None,            "401  ok  ok 403 403 403 403 403  ok  ok"),
         row(M::GET, "/evaluations/{key}/results", "closed", "/evaluations/done/results", None,
@@ -350,6 +354,14 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401 422 422 403 403 403 403 422 403 403"),
         row(M::POST, "/surveys/samples", "", "/surveys/samples?seed=matrix&size=1&name=r.csv", Some(json!(format!("{}编号,姓名\nR1,甲\nR2,乙\n", common::RAW))),
                                                                                          "401  ok  ok 403 403 403 403  ok 403 403"),
+        row(M::PUT, "/plans/{plan}/periods/{period}/people/{person}/values", "M1 of own unit A1 (in no category: refused by the plan)", format!("{p}/periods/{MARCH}/people/M1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] })),
+                                                                                         "401 422 422 422 422 403 403 403 403 403"),
+        row(M::POST, "/people", "", "/people", Some(json!({ "key": "M2", "name": "新人", "unit": "A1" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::POST, "/people/{key}/moves", "M1 to A2", "/people/M1/moves", Some(json!({ "unit": "A2", "from": "2026-05" })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
+        row(M::PUT, "/people/{key}/account", "M1", "/people/M1/account", Some(json!({ "user_id": 1 })),
+                                                                                         "401  ok 403 403 403 403 403 403 403 403"),
         row(M::POST, "/evaluations", "", "/evaluations", Some(evaluation("new")),       "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/evaluations/{key}/codes", "open mz", "/evaluations/mz/codes", Some(json!({ "group": "考核组", "count": 2 })),
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
@@ -435,6 +447,7 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     let appeal_routed = w.db.file_appeal(&appeal(None), "seed", t).await.expect("an appeal").id;
     w.db.route_appeal(appeal_routed, "A1", "seed", t).await.expect("routed");
     let o = common::seed_oversight(&w.db).await;
+    w.send(Method::POST, "/api/v1/people", &admin, Some(json!({ "key": "M1", "name": "城关镇科员", "unit": "A1", "from": "2026-01" }))).await.expect(201, None);
     for key in ["mz", "draft", "done"] {
         w.send(Method::POST, "/api/v1/evaluations", &admin, Some(evaluation(key))).await.expect(201, None);
     }

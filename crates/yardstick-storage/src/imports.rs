@@ -147,9 +147,9 @@ impl Db {
             }
             for x in &r.people {
                 upsert!(tx, n.people, actor, at_ms, "person", &x.key, x, Person,
-                    "SELECT key, name, unit_key, post FROM people WHERE key = $1",
-                    sqlx::query("INSERT INTO people (key, name, unit_key, post) VALUES ($1, $2, $3, $4)").bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post),
-                    sqlx::query("UPDATE people SET name = $2, unit_key = $3, post = $4 WHERE key = $1").bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post));
+                    "SELECT key, name, unit_key, post, kind, category_key, section, section_head <> 0 AS section_head FROM people WHERE key = $1",
+                    sqlx::query("INSERT INTO people (key, name, unit_key, post, kind, category_key, section, section_head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)").bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post).bind(&x.kind).bind(&x.category_key).bind(&x.section).bind(i64::from(x.section_head)),
+                    sqlx::query("UPDATE people SET name = $2, unit_key = $3, post = $4, kind = $5, category_key = $6, section = $7, section_head = $8 WHERE key = $1").bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post).bind(&x.kind).bind(&x.category_key).bind(&x.section).bind(i64::from(x.section_head)));
             }
             for u in &r.users {
                 let row: Option<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(

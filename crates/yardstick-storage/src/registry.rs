@@ -36,14 +36,66 @@ pub struct Unit {
     pub active: bool,
 }
 
-/// A person under a unit.
+/// A person under a unit (M1): a person, a leading cadre or a leadership team, compared in
+/// a category when a plan appraises them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Person {
     pub key: String,
     pub name: String,
+    /// The unit they are posted to now.
     pub unit_key: String,
     pub post: String,
+    /// `person`, `cadre` or `team`.
+    #[serde(default = "person_kind")]
+    #[sqlx(default)]
+    pub kind: String,
+    /// The category they are compared in (none: no plan appraises them).
+    #[serde(default)]
+    #[sqlx(default)]
+    pub category_key: Option<String>,
+    /// Their section (科室) in the unit.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub section: String,
+    /// Whether they head their section (they see their section's appraisals).
+    #[serde(default)]
+    #[sqlx(default)]
+    pub section_head: bool,
 }
+
+fn person_kind() -> String {
+    "person".into()
+}
+
+impl Person {
+    /// A person of kind `person` in no category, at a unit and post.
+    pub fn new(key: &str, name: &str, unit_key: &str, post: &str) -> Person {
+        Person { key: key.into(), name: name.into(), unit_key: unit_key.into(), post: post.into(), kind: person_kind(), category_key: None, section: String::new(), section_head: false }
+    }
+}
+
+/// A posting (岗位经历): a person at a unit, section and post from a month to a month
+/// (inclusive; none: to this day).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Posting {
+    pub id: i64,
+    pub person_key: String,
+    pub unit_key: String,
+    pub section: String,
+    pub post: String,
+    /// `YYYY-MM`.
+    pub from_month: String,
+    pub to_month: Option<String>,
+}
+
+impl Posting {
+    /// Whether the posting covers a month (`YYYY-MM`).
+    pub fn covers(&self, month: &str) -> bool {
+        self.from_month.as_str() <= month && self.to_month.as_deref().is_none_or(|t| month <= t)
+    }
+}
+
+const PERSON_COLS: &str = "key, name, unit_key, post, kind, category_key, section, section_head <> 0 AS section_head";
 
 impl Db {
     pub async fn create_area(&self, a: &Area, actor: &str, at_ms: i64) -> Result<()> {
@@ -147,23 +199,96 @@ impl Db {
         Ok(on_db!(self, p => sqlx::query_as(UNIT_SELECT_ONE).bind(key).fetch_optional(p).await?))
     }
 
-    pub async fn create_person(&self, x: &Person, actor: &str, at_ms: i64) -> Result<()> {
+    /// Adds a person; with `from_month`, their first posting (at their unit, section and post).
+    pub async fn create_person(&self, x: &Person, from_month: Option<&str>, actor: &str, at_ms: i64) -> Result<()> {
         let audit = NewAudit::new(at_ms, actor, "create", "person", &x.key).after(x);
         write_tx!(self, tx => {
-            sqlx::query("INSERT INTO people (key, name, unit_key, post) VALUES ($1, $2, $3, $4)")
-                .bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post)
+            let unit_clash: Option<String> = sqlx::query_scalar("SELECT key FROM units WHERE key = $1").bind(&x.key).fetch_optional(&mut *tx).await?;
+            if unit_clash.is_some() {
+                return Err(StorageError::Conflict(format!("the key '{}' (a unit's)", x.key)));
+            }
+            sqlx::query("INSERT INTO people (key, name, unit_key, post, kind, category_key, section, section_head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post).bind(&x.kind).bind(&x.category_key).bind(&x.section).bind(i64::from(x.section_head))
                 .execute(&mut *tx).await.map_err(|e| classify(e, || format!("person '{}'", x.key)))?;
             tx.audit(&audit).await?;
+            if let Some(from) = from_month {
+                sqlx::query("INSERT INTO postings (person_key, unit_key, section, post, from_month, to_month) VALUES ($1, $2, $3, $4, $5, NULL)")
+                    .bind(&x.key).bind(&x.unit_key).bind(&x.section).bind(&x.post).bind(from)
+                    .execute(&mut *tx).await.map_err(|e| classify(e, || format!("posting of '{}'", x.key)))?;
+            }
         });
         Ok(())
     }
 
     pub async fn people(&self, unit: Option<&str>) -> Result<Vec<Person>> {
+        let sql = |w: &str| sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLS} FROM people {w}"));
         Ok(on_db!(self, p => match unit {
-            Some(u) => sqlx::query_as("SELECT key, name, unit_key, post FROM people WHERE unit_key = $1 ORDER BY key").bind(u).fetch_all(p).await?,
-            None => sqlx::query_as("SELECT key, name, unit_key, post FROM people ORDER BY unit_key, key").fetch_all(p).await?,
+            Some(u) => sqlx::query_as(sql("WHERE unit_key = $1 ORDER BY key")).bind(u).fetch_all(p).await?,
+            None => sqlx::query_as(sql("ORDER BY unit_key, key")).fetch_all(p).await?,
         }))
     }
+
+    pub async fn person(&self, key: &str) -> Result<Option<Person>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLS} FROM people WHERE key = $1"));
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(key).fetch_optional(p).await?))
+    }
+
+    /// A person's postings, oldest first.
+    pub async fn postings(&self, person: &str) -> Result<Vec<Posting>> {
+        Ok(on_db!(self, p => sqlx::query_as("SELECT id, person_key, unit_key, section, post, from_month, to_month FROM postings WHERE person_key = $1 ORDER BY from_month, id").bind(person).fetch_all(p).await?))
+    }
+
+    /// Moves a person from `from_month` on: their open posting ends the month before, a new
+    /// one begins at `unit` (section, post), and the person is now of that unit. Audited.
+    pub async fn move_person(&self, person: &str, unit: &str, section: &str, post: &str, from_month: &str, actor: &str, at_ms: i64) -> Result<Posting> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLS} FROM people WHERE key = $1"));
+        let p = write_tx!(self, tx => {
+            let before: Option<Person> = sqlx::query_as(sql).bind(person).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else { return Err(StorageError::NotFound(format!("person '{person}'"))) };
+            let open: Vec<Posting> = sqlx::query_as("SELECT id, person_key, unit_key, section, post, from_month, to_month FROM postings WHERE person_key = $1 ORDER BY from_month, id").bind(person).fetch_all(&mut *tx).await?;
+            if open.iter().any(|x| x.from_month.as_str() >= from_month) {
+                return Err(StorageError::Refused {
+                    code: "posting_order",
+                    zh: format!("{} 的岗位经历在 {from_month} 或之后已有记录", before.name),
+                    en: format!("{} already has a posting from {from_month} or later", before.name),
+                });
+            }
+            let previous = previous_month(from_month);
+            sqlx::query("UPDATE postings SET to_month = $2 WHERE person_key = $1 AND to_month IS NULL").bind(person).bind(&previous).execute(&mut *tx).await?;
+            let id: i64 = sqlx::query_scalar("INSERT INTO postings (person_key, unit_key, section, post, from_month, to_month) VALUES ($1, $2, $3, $4, $5, NULL) RETURNING id")
+                .bind(person).bind(unit).bind(section).bind(post).bind(from_month)
+                .fetch_one(&mut *tx).await.map_err(|e| classify(e, || format!("the unit '{unit}'")))?;
+            sqlx::query("UPDATE people SET unit_key = $2, section = $3, post = $4 WHERE key = $1").bind(person).bind(unit).bind(section).bind(post).execute(&mut *tx).await?;
+            let posting = Posting { id, person_key: person.into(), unit_key: unit.into(), section: section.into(), post: post.into(), from_month: from_month.into(), to_month: None };
+            tx.audit(&NewAudit::new(at_ms, actor, "move", "person", person).before(&before).after(&posting)).await?;
+            posting
+        });
+        Ok(p)
+    }
+
+    /// Links a user account to the person it is (they then see their own appraisal).
+    pub async fn link_person(&self, user_id: i64, person: Option<&str>, actor: &str, at_ms: i64) -> Result<()> {
+        write_tx!(self, tx => {
+            let before: Option<Option<String>> = sqlx::query_scalar("SELECT person_key FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else { return Err(StorageError::NotFound(format!("user {user_id}"))) };
+            sqlx::query("UPDATE users SET person_key = $2 WHERE id = $1").bind(user_id).bind(person)
+                .execute(&mut *tx).await.map_err(|e| classify(e, || format!("person '{}'", person.unwrap_or_default())))?;
+            tx.audit(&NewAudit::new(at_ms, actor, "link_person", "user", user_id.to_string()).before(serde_json::json!({ "person": before })).after(serde_json::json!({ "person": person }))).await?;
+        });
+        Ok(())
+    }
+
+    /// The person a user account is, if linked.
+    pub async fn person_of_user(&self, user_id: i64) -> Result<Option<Person>> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLS} FROM people WHERE key = (SELECT person_key FROM users WHERE id = $1)"));
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(user_id).fetch_optional(p).await?))
+    }
+}
+
+/// The month before `YYYY-MM`.
+fn previous_month(m: &str) -> String {
+    let (y, mm) = m.split_once('-').and_then(|(y, mm)| Some((y.parse::<i32>().ok()?, mm.parse::<u32>().ok()?))).unwrap_or((0, 1));
+    if mm <= 1 { format!("{}-12", y - 1) } else { format!("{y}-{:02}", mm - 1) }
 }
 
 const UNIT_SELECT_ONE: &str = "SELECT key, name, category_key, area_key, static_level, active <> 0 AS active FROM units WHERE key = $1";
