@@ -34,6 +34,9 @@ pub enum ScoreErrorKind {
     Overflow,
     MissingAreaInput { input: String },
     MissingStaticLevel,
+    /// The subject's parent was given no level for the parent coefficient this month
+    /// (or the subject has no parent).
+    MissingParentLevel { input: String },
 }
 
 /// A veto that applies to a row, and where it came from.
@@ -136,6 +139,7 @@ enum Stop {
     Missing(u32, String),
     MissingArea(String),
     MissingStaticLevel,
+    MissingParentLevel(String),
 }
 
 impl From<Fail> for Stop {
@@ -572,6 +576,10 @@ impl<'s, 'a> Cx<'s, 'a> {
         if coef.dynamic.is_some() {
             factor = factor.mul(&(*dynamic)??);
         }
+        if let Some(pc) = &coef.parent {
+            let level = self.data.parent_level(model.subjects[s as usize].parent?)?;
+            factor = factor.mul(&Interval::from_dec(pc.levels[usize::from(level)].1));
+        }
         Some(Some(factor))
     }
 
@@ -588,6 +596,7 @@ impl<'s, 'a> Cx<'s, 'a> {
         let (indicator, kind) = match stop {
             Stop::MissingArea(input) => (None, ScoreErrorKind::MissingAreaInput { input }),
             Stop::MissingStaticLevel => (None, ScoreErrorKind::MissingStaticLevel),
+            Stop::MissingParentLevel(input) => (None, ScoreErrorKind::MissingParentLevel { input }),
             Stop::Missing(i, field) => (Some(i), ScoreErrorKind::Missing { field }),
             Stop::Fail(Fail::DivZero, i) => (i, ScoreErrorKind::DivisionByZero),
             Stop::Fail(_, i) => (i, ScoreErrorKind::Overflow),
@@ -761,6 +770,18 @@ impl<'s, 'a> Cx<'s, 'a> {
                         .map(|(n, v)| format!("{n} = {}", v.display(4)))
                         .collect();
                     tr.coefficients.push(format!("dynamic = {} with {} = {}", f.source(), inputs.join(", "), d.display(4)));
+                }
+            }
+            if let Some(pc) = &coef.parent {
+                let parent = model.subjects[s as usize].parent;
+                let Some((p, level)) = parent.and_then(|p| self.data.parent_level(p).map(|l| (p, l))) else {
+                    return Err(Stop::MissingParentLevel(pc.input.clone()));
+                };
+                let (name, factor) = &pc.levels[usize::from(level)];
+                final_value = final_value.mul(&N::from_dec(*factor));
+                if let Some(tr) = trace.as_deref_mut() {
+                    let parent = &model.subjects[p as usize];
+                    tr.coefficients.push(format!("{} of {} ({}) = {name} → {factor}", pc.input, parent.key, parent.name));
                 }
             }
         }
