@@ -165,6 +165,63 @@ enum Kernel {
     Direct,
     Qualitative(Vec<Interval>),
     Constant(Interval),
+    Interpolate(Box<Interpolation>),
+    /// Each band's lower bound and w × its share, then w × 0 for values below every band.
+    Bands { bands: Vec<(Dec, Interval)>, none: Interval },
+}
+
+/// An interpolation table with its constants as intervals: for each segment `x0`,
+/// `x1 − x0`, `y0` and `y1 − y0`, computed once as [`lerp`] computes them each time.
+struct Interpolation {
+    xs: Vec<Dec>,
+    desc: bool,
+    below: Below,
+    segments: Vec<[Interval; 4]>,
+    first: Interval,
+    last: Interval,
+}
+
+impl Interpolation {
+    fn new(points: &[(Dec, Dec)], below: Below) -> Interpolation {
+        let d = Interval::from_dec;
+        let segments = points
+            .windows(2)
+            .map(|p| {
+                let (x0, y0, x1, y1) = (d(p[0].0), d(p[0].1), d(p[1].0), d(p[1].1));
+                [x0, x1.sub(&x0), y0, y1.sub(&y0)]
+            })
+            .collect();
+        Interpolation {
+            xs: points.iter().map(|p| p.0).collect(),
+            desc: points.len() > 1 && points[0].0 > points[1].0,
+            below,
+            segments,
+            first: d(points[0].1),
+            last: d(points[points.len() - 1].1),
+        }
+    }
+
+    /// The share at `v`, by the same comparisons and operations as [`Cx::indicator`].
+    #[inline]
+    fn share(&self, v: Dec) -> Result<Interval, Fail> {
+        let before = |a: Dec, b: Dec| if self.desc { a > b } else { a < b };
+        let lerp = |k: usize| -> Result<Interval, Fail> {
+            let [x0, dx, y0, dy] = &self.segments[k];
+            let t = Interval::from_dec(v).sub(x0).div(dx)?;
+            Ok(y0.add(&t.mul(dy)))
+        };
+        if before(v, self.xs[0]) {
+            return match self.below {
+                Below::Zero => Ok(Interval::from_int(0)),
+                Below::Hold => Ok(self.first),
+                Below::Extrapolate => lerp(0)?.max(&Interval::from_int(0)),
+            };
+        }
+        match (1..self.xs.len()).find(|&k| before(v, self.xs[k])) {
+            Some(k) => lerp(k - 1),
+            None => Ok(self.last),
+        }
+    }
 }
 
 impl Kernel {
@@ -183,6 +240,8 @@ impl Kernel {
             Kernel::Direct => Interval::from_dec(v[0]),
             Kernel::Qualitative(shares) => shares[(v[0].mantissa() as usize).min(shares.len() - 1)],
             Kernel::Constant(c) => *c,
+            Kernel::Interpolate(t) => w.mul(&t.share(v[0])?),
+            Kernel::Bands { bands, none } => bands.iter().rev().find(|(lo, _)| v[0] >= *lo).map_or(*none, |(_, p)| *p),
         })
     }
 }
@@ -490,20 +549,30 @@ impl<'s, 'a> Cx<'s, 'a> {
 
     /// Sums, for every member, the points of the laid indicators whose method is a plain
     /// function of the member's own numeric fields, one indicator at a time with its
-    /// constants computed once; occurrence-type indicators are summed for members that
-    /// have no occurrence at all this period. Returns which laid indicators were summed,
-    /// and per member the interval total, or `None` where a value was missing, a decision
-    /// uncertain or an occurrence recorded (that member then takes the general path, which
-    /// reports, decides or applies it).
+    /// constants computed once. Occurrence-type indicators are summed too: a constant for
+    /// members without an occurrence of them this period, and the general step
+    /// ([`Cx::indicator`]) for the few with one, as long as it only gives points in the
+    /// total. Returns which laid indicators were summed, and per member the interval total,
+    /// or `None` where a value was missing, a decision uncertain, or an occurrence had an
+    /// effect (a veto, a demotion) or points kept out of the total (that member then takes
+    /// the general path, which reports, decides or applies it).
     fn columns(&self) -> (Vec<bool>, Vec<Option<Interval>>) {
         let laid = &self.data.layout.indicators[self.c as usize];
         let members = &self.sc.roster.members[self.c as usize];
         let mut handled = vec![false; laid.len()];
         let mut totals: Vec<Option<Interval>> = vec![Some(Interval::from_int(0)); members.len()];
-        let mut has_events = vec![false; members.len()];
-        if !self.data.events().is_empty() {
-            for (pos, &s) in members.iter().enumerate() {
-                has_events[pos] = !self.data.events_of(s).is_empty();
+        // Each member's occurrences, found by walking the sorted events alongside the
+        // members (who are in subject order) rather than by two binary searches each.
+        let all_events = self.data.events();
+        let mut occurrences: Vec<(u32, u32)> = Vec::new();
+        if !all_events.is_empty() {
+            occurrences.reserve(members.len());
+            let mut at = 0;
+            for &s in members {
+                let start = seek(all_events, at, s);
+                let end = seek(all_events, start, s + 1);
+                occurrences.push((start as u32, end as u32));
+                at = end;
             }
         }
         let d = Interval::from_dec;
@@ -522,6 +591,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
                 Method::Direct => Kernel::Direct,
                 Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
+                Method::Interpolate { points, below } => Kernel::Interpolate(Box::new(Interpolation::new(points, *below))),
+                Method::Bands { bands } => Kernel::Bands { bands: bands.iter().map(|(lo, s)| (*lo, w.mul(&d(*s)))).collect(), none: w.mul(&d(Dec::ZERO)) },
                 // Without occurrences: full marks for a deduction from full marks, else nothing.
                 Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
                 Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
@@ -534,9 +605,15 @@ impl<'s, 'a> Cx<'s, 'a> {
             let mut v = [Dec::ZERO; 4];
             for (pos, total) in totals.iter_mut().enumerate() {
                 let Some(t) = total else { continue };
-                if events && has_events[pos] {
-                    *total = None;
-                    continue;
+                if events && !occurrences.is_empty() {
+                    let (start, end) = occurrences[pos];
+                    if all_events[start as usize..end as usize].iter().any(|e| e.indicator == li.indicator) {
+                        *total = match self.indicator::<Interval>(pos as u32, members[pos], k, li, None) {
+                            Ok(c) if c.in_total && matches!(c.effect, Effect::None) => Some(t.add(&c.points)),
+                            _ => None,
+                        };
+                        continue;
+                    }
                 }
                 let mut present = true;
                 for (f, slot) in v.iter_mut().enumerate().take(fields) {
@@ -1082,6 +1159,23 @@ impl<'s, 'a> Cx<'s, 'a> {
             };
         }
         Ok(Contribution { points, in_total: ind.in_total, effect })
+    }
+}
+
+/// The first position at or after `from` whose event's subject is at least `s`, in events
+/// sorted by subject. It gallops from `from`, so walking a category's members in order
+/// costs one comparison for a member without occurrences.
+fn seek(events: &[crate::data::Event], from: usize, s: u32) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    loop {
+        let probe = lo + step - 1;
+        if probe >= events.len() || events[probe].subject >= s {
+            let hi = probe.min(events.len());
+            return lo + events[lo..hi].partition_point(|e| e.subject < s);
+        }
+        lo = probe + 1;
+        step *= 2;
     }
 }
 
