@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::data::{DataSet, LaidIndicator, PeriodData, PeriodDataBuilder, Roster};
 use crate::dec::Dec;
 use crate::model::{Below, ComponentSource, Direction, Method, Model, PlanVersion, VetoScope};
-use crate::num::{Exact, Fail, Interval, Num};
+use crate::num::{Exact, Fail, Interval, Num, Small};
 use crate::period::{Level, Period};
 use crate::rank::{self, Entry, GradeReason};
 
@@ -415,6 +415,18 @@ impl<'a> Scorer<'a> {
             let (o, cents, extra, exact) = match fast {
                 Ok((o, cents, extra)) => (into_meta(o), cents, extra, false),
                 Err(Stop::Fail(Fail::Uncertain, _)) => {
+                    // Exact arithmetic: small rationals first, which decide nearly always, then
+                    // arbitrary precision for whatever they could not (an overflow).
+                    let small = cx.subject::<Small>(pos, s, None, None).and_then(|o| {
+                        let cents = o.final_value.round_cents()?;
+                        let extra = o.extra.round_cents()?;
+                        Ok((o, cents, extra))
+                    });
+                    if let Ok((o, cents, extra)) = small {
+                        entries.push(Entry { cents, extra_cents: extra, vetoed: o.veto.is_some(), demote: o.demote, assigned_grade: o.assigned });
+                        meta.push((s, into_meta(o), true));
+                        continue;
+                    }
                     let exact = cx.subject::<Exact>(pos, s, None, None).and_then(|o| {
                         let cents = o.final_value.round_cents().map_err(|f| Stop::Fail(f, None))?;
                         let extra = o.extra.round_cents().map_err(|f| Stop::Fail(f, None))?;
