@@ -278,9 +278,16 @@ impl<'a> Scorer<'a> {
         let parts = if p.level == Level::Month { Vec::new() } else { self.parts_needed(p)? };
         let data = self.period_data(p)?;
         let version = model_version(self.model, p);
+        // The column kernels of the version's indicators at their plan weight, made once for
+        // every category (a category with a weight of its own makes its own).
+        let kernels: Vec<Option<ColumnKernel>> = if p.level == Level::Month {
+            self.model.versions[version as usize].indicators.iter().map(|ind| ColumnKernel::new(ind, ind.weight)).collect()
+        } else {
+            Vec::new()
+        };
         let results: Vec<Result<CategoryResult, Vec<ScoreError>>> = (0..self.model.categories.len() as u32)
             .into_par_iter()
-            .map(|c| self.score_category(p, version, c, &data, &parts))
+            .map_init(Scratch::default, |scratch, c| self.score_category(p, version, c, &data, &parts, &kernels, scratch))
             .collect();
         let mut categories = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
@@ -372,6 +379,7 @@ impl<'a> Scorer<'a> {
             .clone())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn score_category(
         &self,
         p: Period,
@@ -379,14 +387,21 @@ impl<'a> Scorer<'a> {
         c: u32,
         data: &PeriodData,
         parts: &[Arc<PeriodResult>],
+        kernels: &[Option<ColumnKernel>],
+        scratch: &mut Scratch,
     ) -> Result<CategoryResult, Vec<ScoreError>> {
         let cx = Cx::new(self, p, version, c, data, parts);
         let members = &self.roster.members[c as usize];
-        let mut entries = Vec::with_capacity(members.len());
-        let mut meta = Vec::with_capacity(members.len());
+        let Scratch { handled, totals: column_totals, occurrences, entries, meta, rank: rank_scratch, placed } = scratch;
+        entries.clear();
+        meta.clear();
         let mut errors = Vec::new();
         // Months: the common numeric methods are summed column by column first.
-        let (handled, column_totals) = if p.level == Level::Month { cx.columns() } else { (Vec::new(), Vec::new()) };
+        handled.clear();
+        column_totals.clear();
+        if p.level == Level::Month {
+            cx.columns(kernels, handled, column_totals, occurrences);
+        }
         let all_handled = !handled.is_empty() && handled.iter().all(|h| *h);
         let dynamic = cx.dynamic_interval();
         for (pos, &s) in members.iter().enumerate() {
@@ -397,7 +412,7 @@ impl<'a> Scorer<'a> {
                     let final_value = coef.map_or(*total, |c| total.mul(&c));
                     if let Ok(cents) = final_value.round_cents() {
                         entries.push(Entry { cents, extra_cents: 0, vetoed: false, demote: 0, assigned_grade: None });
-                        meta.push((s, Meta { veto: None, demote: 0, assigned: None, flags: Vec::new() }, false));
+                        meta.push(Some((s, Meta { veto: None, demote: 0, assigned: None, flags: Vec::new() }, false)));
                         continue;
                     }
                 }
@@ -424,7 +439,7 @@ impl<'a> Scorer<'a> {
                     });
                     if let Ok((o, cents, extra)) = small {
                         entries.push(Entry { cents, extra_cents: extra, vetoed: o.veto.is_some(), demote: o.demote, assigned_grade: o.assigned });
-                        meta.push((s, into_meta(o), true));
+                        meta.push(Some((s, into_meta(o), true)));
                         continue;
                     }
                     let exact = cx.subject::<Exact>(pos, s, None, None).and_then(|o| {
@@ -452,19 +467,19 @@ impl<'a> Scorer<'a> {
                 demote: o.demote,
                 assigned_grade: o.assigned,
             });
-            meta.push((s, o, exact));
+            meta.push(Some((s, o, exact)));
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         let cat = &self.model.categories[c as usize];
         let set = &self.model.grade_sets[cat.grade_set as usize];
-        let placed = rank::rank_and_grade(&entries, set, &cat.quota_overrides);
         let n = members.len() as u32;
         let quota_limits = rank::quota_limits(set, &cat.quota_overrides, n);
+        placed.clear();
+        rank::rank_and_grade_into(entries, set, &quota_limits, rank_scratch, placed);
         let mut rows = Vec::with_capacity(placed.len());
-        let mut meta: Vec<Option<(u32, Meta, bool)>> = meta.into_iter().map(Some).collect();
-        for pl in placed {
+        for pl in placed.drain(..) {
             let (subject, m, exact) = meta[pl.entry].take().expect("each entry is placed once");
             let e = &entries[pl.entry];
             rows.push(Row {
@@ -483,6 +498,52 @@ impl<'a> Scorer<'a> {
             });
         }
         Ok(CategoryResult { category: c, size: n, quota_limits, rows })
+    }
+}
+
+/// Working space of one thread's categories, kept from one category to the next.
+#[derive(Default)]
+struct Scratch {
+    handled: Vec<bool>,
+    totals: Vec<Option<Interval>>,
+    occurrences: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    meta: Vec<Option<(u32, Meta, bool)>>,
+    rank: rank::Scratch,
+    placed: Vec<rank::Placed>,
+}
+
+/// A plain method's column kernel at one weight, with the weight and amplification as intervals.
+struct ColumnKernel {
+    w: Interval,
+    kernel: Kernel,
+    /// (bonus factor, penalty factor, penalty threshold × weight).
+    amplify: Option<(Interval, Interval, Interval)>,
+}
+
+impl ColumnKernel {
+    /// `None` for methods that are not summed in columns.
+    fn new(ind: &crate::model::Indicator, weight: Dec) -> Option<ColumnKernel> {
+        let d = Interval::from_dec;
+        let zero = Interval::from_int(0);
+        let w = d(weight);
+        let kernel = match &ind.method {
+            Method::Completion { floor, cap } => Kernel::Completion { lo: d(*floor), hi: d(*cap) },
+            Method::Control { max_ratio } => Kernel::Control { hi: d(*max_ratio) },
+            Method::Blended { total_share, growth_share, floor, cap } => {
+                Kernel::Blended { lo: d(*floor), hi: d(*cap), ts: d(*total_share), gs: d(*growth_share) }
+            }
+            Method::Direct => Kernel::Direct,
+            Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
+            Method::Interpolate { points, below } => Kernel::Interpolate(Box::new(Interpolation::new(points, *below))),
+            Method::Bands { bands } => Kernel::Bands { bands: bands.iter().map(|(lo, s)| (*lo, w.mul(&d(*s)))).collect(), none: w.mul(&d(Dec::ZERO)) },
+            // Without occurrences: full marks for a deduction from full marks, else nothing.
+            Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
+            Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
+            _ => return None,
+        };
+        let amplify = ind.amplify.as_ref().map(|a| (d(a.bonus_factor), d(a.penalty_factor), d(a.penalty_below).mul(&w)));
+        Some(ColumnKernel { w, kernel, amplify })
     }
 }
 
@@ -520,8 +581,11 @@ impl<'s, 'a> Cx<'s, 'a> {
         let ver = &sc.model.versions[version as usize];
         let laid = &data.layout.indicators[c as usize];
         let members = &sc.roster.members[c as usize];
-        let peers = laid
-            .iter()
+        let ranked = laid.iter().any(|li| matches!(ver.indicators[li.indicator as usize].method, Method::RankPoints { .. }));
+        let peers = if !ranked {
+            Vec::new()
+        } else {
+            laid.iter()
             .map(|li| match &ver.indicators[li.indicator as usize].method {
                 Method::RankPoints { direction, .. } => {
                     let mut vals: Vec<(Dec, u32)> = (0..members.len() as u32)
@@ -541,7 +605,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
                 _ => None,
             })
-            .collect();
+            .collect()
+        };
         let n = members.len();
         let part_rows = parts
             .iter()
@@ -568,17 +633,18 @@ impl<'s, 'a> Cx<'s, 'a> {
     /// or `None` where a value was missing, a decision uncertain, or an occurrence had an
     /// effect (a veto, a demotion) or points kept out of the total (that member then takes
     /// the general path, which reports, decides or applies it).
-    fn columns(&self) -> (Vec<bool>, Vec<Option<Interval>>) {
+    fn columns(&self, kernels: &[Option<ColumnKernel>], handled: &mut Vec<bool>, totals: &mut Vec<Option<Interval>>, occurrences: &mut Vec<(u32, u32)>) {
         let laid = &self.data.layout.indicators[self.c as usize];
         let members = &self.sc.roster.members[self.c as usize];
-        let mut handled = vec![false; laid.len()];
-        let mut totals: Vec<Option<Interval>> = vec![Some(Interval::from_int(0)); members.len()];
+        handled.clear();
+        handled.resize(laid.len(), false);
+        totals.clear();
+        totals.resize(members.len(), Some(Interval::from_int(0)));
         // Each member's occurrences, found by walking the sorted events alongside the
         // members (who are in subject order) rather than by two binary searches each.
         let all_events = self.data.events();
-        let mut occurrences: Vec<(u32, u32)> = Vec::new();
+        occurrences.clear();
         if !all_events.is_empty() {
-            occurrences.reserve(members.len());
             let mut at = 0;
             for &s in members {
                 let start = seek(all_events, at, s);
@@ -587,31 +653,23 @@ impl<'s, 'a> Cx<'s, 'a> {
                 at = end;
             }
         }
-        let d = Interval::from_dec;
         let zero = Interval::from_int(0);
         for (k, li) in laid.iter().enumerate() {
             let ind = &self.ver.indicators[li.indicator as usize];
             if li.per_subject {
                 continue;
             }
-            let w = d(ind.weight_for(self.c));
-            let kernel = match &ind.method {
-                Method::Completion { floor, cap } => Kernel::Completion { lo: d(*floor), hi: d(*cap) },
-                Method::Control { max_ratio } => Kernel::Control { hi: d(*max_ratio) },
-                Method::Blended { total_share, growth_share, floor, cap } => {
-                    Kernel::Blended { lo: d(*floor), hi: d(*cap), ts: d(*total_share), gs: d(*growth_share) }
+            // The shared kernel, unless this category weighs the indicator differently.
+            let own;
+            let ck = match kernels.get(li.indicator as usize) {
+                Some(shared) if !ind.category_weights.iter().any(|(c, _)| *c == self.c) => shared.as_ref(),
+                _ => {
+                    own = ColumnKernel::new(ind, ind.weight_for(self.c));
+                    own.as_ref()
                 }
-                Method::Direct => Kernel::Direct,
-                Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
-                Method::Interpolate { points, below } => Kernel::Interpolate(Box::new(Interpolation::new(points, *below))),
-                Method::Bands { bands } => Kernel::Bands { bands: bands.iter().map(|(lo, s)| (*lo, w.mul(&d(*s)))).collect(), none: w.mul(&d(Dec::ZERO)) },
-                // Without occurrences: full marks for a deduction from full marks, else nothing.
-                Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
-                Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
-                _ => continue,
             };
+            let Some(ColumnKernel { w, kernel, amplify }) = ck else { continue };
             let events = ind.method.is_event();
-            let amplify = ind.amplify.as_ref().map(|a| (d(a.bonus_factor), d(a.penalty_factor), d(a.penalty_below).mul(&w)));
             handled[k] = true;
             let fields = li.fields as usize;
             let mut v = [Dec::ZERO; 4];
@@ -634,11 +692,11 @@ impl<'s, 'a> Cx<'s, 'a> {
                         None => present = false,
                     }
                 }
-                let points = if present { kernel.eval(&w, &v[..fields]) } else { Err(Fail::Uncertain) };
-                let points = points.and_then(|base| match &amplify {
+                let points = if present { kernel.eval(w, &v[..fields]) } else { Err(Fail::Uncertain) };
+                let points = points.and_then(|base| match amplify {
                     None => Ok(base),
                     Some((bf, pf, threshold)) => {
-                        let bonus = bf.mul(&base.sub(&w).max(&zero)?);
+                        let bonus = bf.mul(&base.sub(w).max(&zero)?);
                         let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
                         Ok(base.add(&bonus).sub(&penalty))
                     }
@@ -646,7 +704,6 @@ impl<'s, 'a> Cx<'s, 'a> {
                 *total = points.ok().map(|p| t.add(&p));
             }
         }
-        (handled, totals)
     }
 
     /// The coefficient factor of a subject as an interval, when it can be had without
