@@ -160,7 +160,21 @@ impl PeriodData {
         let idx = self.layout.base[c as usize]
             + pos as usize * self.layout.stride[c as usize] as usize
             + (laid.offset + field) as usize;
-        let raw = self.cells[idx];
+        self.decode(self.cells[idx])
+    }
+
+    /// Category `c`'s raw cells, one row of `stride` cells per member, and the stride; a
+    /// cell's value is [`PeriodData::decode`]d.
+    #[inline]
+    pub fn block(&self, c: u32) -> (&[u32], usize) {
+        let start = self.layout.base[c as usize];
+        let end = self.layout.base.get(c as usize + 1).copied().unwrap_or(self.layout.cells);
+        (&self.cells[start..end], self.layout.stride[c as usize] as usize)
+    }
+
+    /// The value of a raw cell.
+    #[inline]
+    pub fn decode(&self, raw: u32) -> Option<Dec> {
         if raw == EMPTY {
             None
         } else if raw & WIDE == 0 {

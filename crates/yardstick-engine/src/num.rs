@@ -78,6 +78,11 @@ impl Interval {
 
     #[inline]
     fn widened(lo: f64, hi: f64) -> Interval {
+        // The common case first: both bounds positive, normal and finite, where a step is one
+        // bit pattern (what `down` and `up` do there), with three comparisons for all checks.
+        if lo > f64::MIN_POSITIVE && hi > 0.0 && hi < f64::MAX {
+            return Interval { lo: f64::from_bits(lo.to_bits() - 1), hi: f64::from_bits(hi.to_bits() + 1) };
+        }
         if lo.is_nan() || hi.is_nan() {
             return Interval::ALL;
         }
@@ -136,6 +141,14 @@ const POW10: [f64; 19] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18,
 ];
+
+impl Interval {
+    /// `a / b` when a mantissa is too wide for the one-division shortcut (or `b` is zero).
+    #[cold]
+    fn ratio_wide(a: Dec, b: Dec) -> Result<Interval, Fail> {
+        Interval::from_dec(a).div(&Interval::from_dec(b))
+    }
+}
 
 impl Num for Interval {
     const EXACT: bool = false;
@@ -208,7 +221,7 @@ impl Num for Interval {
     fn ratio(a: Dec, b: Dec) -> Result<Self, Fail> {
         let (ma, mb) = (a.mantissa(), b.mantissa());
         if mb == 0 || ma.unsigned_abs() >= (1 << 53) || mb.unsigned_abs() >= (1 << 53) {
-            return Self::from_dec(a).div(&Self::from_dec(b));
+            return Interval::ratio_wide(a, b);
         }
         let q = ma as f64 / mb as f64;
         // value = q × 10^(scale b − scale a); both scales are at most 18.
@@ -216,6 +229,18 @@ impl Num for Interval {
         let v = if k >= 0 { q * POW10[k as usize] } else { q / POW10[(-k) as usize] };
         if v == 0.0 {
             return Ok(Interval { lo: 0.0, hi: 0.0 });
+        }
+        // Three steps either way. Far from zero, the subnormals and infinity, a step is one
+        // bit pattern (up for a positive value is +1, for a negative one −1), so three steps
+        // are ±3: the very same bounds as three calls of `down` and `up`.
+        let m = v.abs();
+        if m > 1e-300 && m < 1e300 {
+            let bits = v.to_bits();
+            return Ok(if v > 0.0 {
+                Interval { lo: f64::from_bits(bits - 3), hi: f64::from_bits(bits + 3) }
+            } else {
+                Interval { lo: f64::from_bits(bits + 3), hi: f64::from_bits(bits - 3) }
+            });
         }
         Ok(Interval { lo: down(down(down(v))), hi: up(up(up(v))) })
     }
@@ -297,7 +322,7 @@ impl Small {
     #[inline]
     fn reduced(n: i128, d: i128) -> Small {
         let g = gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
-        if g <= 1 { Small { n, d } } else { Small { n: n / g, d: d / g } }
+        if g <= 1 { Small { n, d } } else { Small { n: quot(n, g), d: quot(d, g) } }
     }
 
     /// The value as numerator and denominator, unless poisoned (for tests and traces).
@@ -313,9 +338,9 @@ impl Small {
             return Some(Small::reduced(self.n.checked_add(o.n)?, self.d));
         }
         let g = gcd(self.d.unsigned_abs(), o.d.unsigned_abs()) as i128;
-        let (a, b) = (self.d / g, o.d / g);
-        let d = self.d.checked_mul(b)?;
-        let n = self.n.checked_mul(b)?.checked_add(o.n.checked_mul(a)?)?;
+        let (a, b) = (quot(self.d, g), quot(o.d, g));
+        let d = prod(self.d, b)?;
+        let n = prod(self.n, b)?.checked_add(prod(o.n, a)?)?;
         Some(Small::reduced(n, d))
     }
 
@@ -329,8 +354,33 @@ impl Small {
         // Cross-reduce first: both factors are in lowest terms, so the product is too.
         let g1 = gcd(self.n.unsigned_abs(), o.d.unsigned_abs()) as i128;
         let g2 = gcd(o.n.unsigned_abs(), self.d.unsigned_abs()) as i128;
-        Some(Small { n: (self.n / g1).checked_mul(o.n / g2)?, d: (self.d / g2).checked_mul(o.d / g1)? })
+        Some(Small { n: prod(quot(self.n, g1), quot(o.n, g2))?, d: prod(quot(self.d, g2), quot(o.d, g1))? })
     }
+}
+
+/// Whether `x` fits an `i64`: then the machine's own instructions do, where `i128` division
+/// and checked multiplication are library calls.
+#[inline(always)]
+fn fits(x: i128) -> bool {
+    x as i64 as i128 == x
+}
+
+/// `a × b`, or `None` on overflow.
+#[inline(always)]
+fn prod(a: i128, b: i128) -> Option<i128> {
+    if fits(a) && fits(b) { Some(a * b) } else { a.checked_mul(b) }
+}
+
+/// `a / b` (truncated) for `b > 0`.
+#[inline(always)]
+fn quot(a: i128, b: i128) -> i128 {
+    if fits(a) && fits(b) { i128::from(a as i64 / b as i64) } else { a / b }
+}
+
+/// `a % b` (sign of `a`) for `b > 0`.
+#[inline(always)]
+fn rem(a: i128, b: i128) -> i128 {
+    if fits(a) && fits(b) { i128::from(a as i64 % b as i64) } else { a % b }
 }
 
 /// Binary GCD; `gcd(0, b) = b`.
@@ -430,7 +480,7 @@ impl Num for Small {
         if self.d == o.d {
             return Ok(self.n.cmp(&o.n));
         }
-        match (self.n.checked_mul(o.d), o.n.checked_mul(self.d)) {
+        match (prod(self.n, o.d), prod(o.n, self.d)) {
             (Some(a), Some(b)) => Ok(a.cmp(&b)),
             _ => Err(Fail::Uncertain),
         }
@@ -447,8 +497,8 @@ impl Num for Small {
         if self.poisoned() {
             return Err(Fail::Uncertain);
         }
-        let x = self.n.checked_mul(100).ok_or(Fail::Uncertain)?;
-        let (q, r) = (x / self.d, x % self.d);
+        let x = prod(self.n, 100).ok_or(Fail::Uncertain)?;
+        let (q, r) = (quot(x, self.d), rem(x, self.d));
         // Half away from zero: |r| / d ≥ 1/2 moves one cent away from zero.
         let q = if r.unsigned_abs() * 2 >= self.d.unsigned_abs() { q + x.signum() } else { q };
         i64::try_from(q).map_err(|_| Fail::Overflow)
@@ -574,6 +624,15 @@ mod tests {
         assert_eq!(nan.bounds(), (f64::NEG_INFINITY, f64::INFINITY));
         assert_eq!(nan.min(&Interval::from_int(1)).unwrap().round_cents(), Err(Fail::Uncertain));
         assert_eq!(x.cmp(&x), Err(Fail::Uncertain));
+    }
+
+    #[test]
+    fn three_steps_are_three_bit_patterns() {
+        for v in [1.0, -1.0, 0.1, -0.1, 2.0, 1.5e-300, -1.5e-300, 3.0e299, 0.5, 1.0 - f64::EPSILON / 2.0, 4.0 * (1.0 + f64::EPSILON)] {
+            let bits = v.to_bits();
+            let (lo, hi) = if v > 0.0 { (bits - 3, bits + 3) } else { (bits + 3, bits - 3) };
+            assert_eq!((f64::from_bits(lo), f64::from_bits(hi)), (down(down(down(v))), up(up(up(v)))), "{v}");
+        }
     }
 
     #[test]

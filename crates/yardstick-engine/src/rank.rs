@@ -104,6 +104,8 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
 /// small categories does not allocate for each.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    packed: Vec<u64>,
+    keys: Vec<(i64, i64, usize)>,
     live: Vec<usize>,
     vetoed: Vec<usize>,
     original: Vec<u32>,
@@ -117,13 +119,30 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
     let desc = |a: &usize, b: &usize| {
         score_key(&entries[*b], by_extra).cmp(&score_key(&entries[*a], by_extra)).then(a.cmp(b))
     };
-    let Scratch { live, vetoed, original, order } = scratch;
+    let Scratch { packed, keys, live, vetoed, original, order } = scratch;
     live.clear();
     vetoed.clear();
     order.clear();
-    live.extend((0..entries.len()).filter(|&i| !entries[i].vetoed));
+    // Best first, then by entry: sorted as plain keys (`!x` reverses the order of an i64
+    // without overflow), the same order as `desc`.
+    // Where scores fit 32 bits (±21 million points) and extra points do not count, one
+    // 64-bit word per subject: the reversed score above the entry's index.
+    let narrow = !by_extra && entries.len() <= u32::MAX as usize && entries.iter().all(|e| i32::try_from(e.cents).is_ok());
+    if narrow {
+        packed.clear();
+        packed.extend(entries.iter().enumerate().filter(|(_, e)| !e.vetoed).map(|(i, e)| (u64::from(!(e.cents as i32) as u32 ^ 0x8000_0000) << 32) | i as u64));
+        packed.sort_unstable();
+        live.extend(packed.iter().map(|k| (k & 0xFFFF_FFFF) as usize));
+    } else {
+        keys.clear();
+        keys.extend(entries.iter().enumerate().filter(|(_, e)| !e.vetoed).map(|(i, e)| {
+            let (cents, extra) = score_key(e, by_extra);
+            (!cents, !extra, i)
+        }));
+        keys.sort_unstable();
+        live.extend(keys.iter().map(|k| k.2));
+    }
     vetoed.extend((0..entries.len()).filter(|&i| entries[i].vetoed));
-    live.sort_unstable_by(desc);
     vetoed.sort_unstable_by(desc);
 
     // Competition ranks among the live subjects.

@@ -225,24 +225,76 @@ impl Interpolation {
 }
 
 impl Kernel {
-    /// The same operations as [`Cx::indicator`] performs for these methods.
-    #[inline]
-    fn eval(&self, w: &Interval, v: &[Dec]) -> Result<Interval, Fail> {
+    /// Adds this kernel's points (amplified, if so) for every member still `Some` in `totals`,
+    /// reading the fields from the category's cells; a missing value or an undecided step
+    /// leaves the member `None`. Each method's loop is its own, so that no member pays for
+    /// choosing the method. The operations are those [`Cx::indicator`] performs.
+    #[inline(never)]
+    fn add_column(&self, data: &PeriodData, cells: Column<'_>, w: &Interval, amplify: &Option<(Interval, Interval, Interval)>, totals: &mut [Option<Interval>]) {
         let zero = Interval::from_int(0);
-        Ok(match self {
-            Kernel::Completion { lo, hi } => w.mul(&Interval::ratio(v[0], v[1])?.clamp(lo, hi)?),
-            Kernel::Control { hi } => w.mul(&Interval::from_int(2).sub(&Interval::ratio(v[0], v[1])?).clamp(&zero, hi)?),
-            Kernel::Blended { lo, hi, ts, gs } => {
+        match self {
+            Kernel::Completion { lo, hi } => cells.sum::<2>(data, w, amplify, totals, |v| Ok(w.mul(&Interval::ratio(v[0], v[1])?.clamp(lo, hi)?))),
+            Kernel::Control { hi } => {
+                cells.sum::<2>(data, w, amplify, totals, |v| Ok(w.mul(&Interval::from_int(2).sub(&Interval::ratio(v[0], v[1])?).clamp(&zero, hi)?)))
+            }
+            Kernel::Blended { lo, hi, ts, gs } => cells.sum::<4>(data, w, amplify, totals, |v| {
                 let tc = Interval::ratio(v[0], v[1])?.clamp(lo, hi)?;
                 let gc = Interval::ratio(v[2], v[3])?.clamp(lo, hi)?;
-                w.mul(&ts.mul(&tc).add(&gs.mul(&gc)))
+                Ok(w.mul(&ts.mul(&tc).add(&gs.mul(&gc))))
+            }),
+            Kernel::Direct => cells.sum::<1>(data, w, amplify, totals, |v| Ok(Interval::from_dec(v[0]))),
+            Kernel::Qualitative(shares) => cells.sum::<1>(data, w, amplify, totals, |v| Ok(shares[(v[0].mantissa() as usize).min(shares.len() - 1)])),
+            Kernel::Constant(c) => cells.sum::<0>(data, w, amplify, totals, |_| Ok(*c)),
+            Kernel::Interpolate(t) => cells.sum::<1>(data, w, amplify, totals, |v| Ok(w.mul(&t.share(v[0])?))),
+            Kernel::Bands { bands, none } => {
+                cells.sum::<1>(data, w, amplify, totals, |v| Ok(bands.iter().rev().find(|(lo, _)| v[0] >= *lo).map_or(*none, |(_, p)| *p)))
             }
-            Kernel::Direct => Interval::from_dec(v[0]),
-            Kernel::Qualitative(shares) => shares[(v[0].mantissa() as usize).min(shares.len() - 1)],
-            Kernel::Constant(c) => *c,
-            Kernel::Interpolate(t) => w.mul(&t.share(v[0])?),
-            Kernel::Bands { bands, none } => bands.iter().rev().find(|(lo, _)| v[0] >= *lo).map_or(*none, |(_, p)| *p),
-        })
+        }
+    }
+}
+
+/// One laid indicator's cells in a category: the category's block, its stride, the
+/// indicator's first field.
+#[derive(Clone, Copy)]
+struct Column<'d> {
+    block: &'d [u32],
+    stride: usize,
+    offset: usize,
+}
+
+impl Column<'_> {
+    #[inline(always)]
+    fn sum<const F: usize>(
+        self,
+        data: &PeriodData,
+        w: &Interval,
+        amplify: &Option<(Interval, Interval, Interval)>,
+        totals: &mut [Option<Interval>],
+        points: impl Fn(&[Dec; F]) -> Result<Interval, Fail>,
+    ) {
+        let zero = Interval::from_int(0);
+        for (pos, total) in totals.iter_mut().enumerate() {
+            let Some(t) = total else { continue };
+            let at = pos * self.stride + self.offset;
+            let mut v = [Dec::ZERO; F];
+            let mut present = true;
+            for (slot, &raw) in v.iter_mut().zip(&self.block[at..at + F]) {
+                match data.decode(raw) {
+                    Some(x) => *slot = x,
+                    None => present = false,
+                }
+            }
+            let p = if present { points(&v) } else { Err(Fail::Uncertain) };
+            let p = p.and_then(|base| match amplify {
+                None => Ok(base),
+                Some((bf, pf, threshold)) => {
+                    let bonus = bf.mul(&base.sub(w).max(&zero)?);
+                    let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
+                    Ok(base.add(&bonus).sub(&penalty))
+                }
+            });
+            *total = p.ok().map(|p| t.add(&p));
+        }
     }
 }
 
@@ -653,7 +705,6 @@ impl<'s, 'a> Cx<'s, 'a> {
                 at = end;
             }
         }
-        let zero = Interval::from_int(0);
         for (k, li) in laid.iter().enumerate() {
             let ind = &self.ver.indicators[li.indicator as usize];
             if li.per_subject {
@@ -669,39 +720,33 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
             };
             let Some(ColumnKernel { w, kernel, amplify }) = ck else { continue };
-            let events = ind.method.is_event();
             handled[k] = true;
-            let fields = li.fields as usize;
-            let mut v = [Dec::ZERO; 4];
+            let (block, stride) = self.data.block(self.c);
+            let column = Column { block, stride, offset: li.offset as usize };
+            debug_assert_eq!(li.fields as usize, match kernel {
+                Kernel::Constant(_) => 0,
+                Kernel::Completion { .. } | Kernel::Control { .. } => 2,
+                Kernel::Blended { .. } => 4,
+                _ => 1,
+            });
+            if !ind.method.is_event() || occurrences.is_empty() {
+                kernel.add_column(self.data, column, w, amplify, totals);
+                continue;
+            }
+            // An occurrence item: its constant for members without an occurrence of it, the
+            // general step for the few with one.
+            let Kernel::Constant(constant) = kernel else { unreachable!("occurrence items have constant kernels") };
             for (pos, total) in totals.iter_mut().enumerate() {
                 let Some(t) = total else { continue };
-                if events && !occurrences.is_empty() {
-                    let (start, end) = occurrences[pos];
-                    if all_events[start as usize..end as usize].iter().any(|e| e.indicator == li.indicator) {
-                        *total = match self.indicator::<Interval>(pos as u32, members[pos], k, li, None) {
-                            Ok(c) if c.in_total && matches!(c.effect, Effect::None) => Some(t.add(&c.points)),
-                            _ => None,
-                        };
-                        continue;
-                    }
+                let (start, end) = occurrences[pos];
+                if all_events[start as usize..end as usize].iter().any(|e| e.indicator == li.indicator) {
+                    *total = match self.indicator::<Interval>(pos as u32, members[pos], k, li, None) {
+                        Ok(c) if c.in_total && matches!(c.effect, Effect::None) => Some(t.add(&c.points)),
+                        _ => None,
+                    };
+                } else {
+                    *total = Some(t.add(constant));
                 }
-                let mut present = true;
-                for (f, slot) in v.iter_mut().enumerate().take(fields) {
-                    match self.data.cell(self.c, pos as u32, li, f as u32) {
-                        Some(x) => *slot = x,
-                        None => present = false,
-                    }
-                }
-                let points = if present { kernel.eval(w, &v[..fields]) } else { Err(Fail::Uncertain) };
-                let points = points.and_then(|base| match amplify {
-                    None => Ok(base),
-                    Some((bf, pf, threshold)) => {
-                        let bonus = bf.mul(&base.sub(w).max(&zero)?);
-                        let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
-                        Ok(base.add(&bonus).sub(&penalty))
-                    }
-                });
-                *total = points.ok().map(|p| t.add(&p));
             }
         }
     }
@@ -987,13 +1032,11 @@ impl<'s, 'a> Cx<'s, 'a> {
             t.in_total = ind.in_total;
             t.inputs = ind.method.fields().into_iter().zip(inputs).map(|(n, v)| (n, v.to_string())).collect();
         }
-        let events: Vec<&crate::data::Event> = if ind.method.is_event() {
-            self.data.events_of(s).iter().filter(|e| e.indicator == li.indicator).collect()
-        } else {
-            Vec::new()
-        };
+        // This indicator's occurrences for the subject (none for other methods).
+        let own: &[crate::data::Event] = if ind.method.is_event() { self.data.events_of(s) } else { &[] };
+        let events = || own.iter().filter(|e| e.indicator == li.indicator);
         if let Some(t) = t.as_deref_mut() {
-            t.events = events.iter().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
+            t.events = events().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
         }
         let ratio = |a: Dec, b: Dec| N::ratio(a, b).map_err(fail);
 
@@ -1030,7 +1073,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Deduction { per, cap, from_full } => {
                 let mut d = zero.clone();
-                for e in &events {
+                for e in events() {
                     d = d.add(&N::from_dec(e.amount).mul(&N::from_dec(*per)));
                 }
                 step!("deduction = Σ count × {per} = {}", d.display(4));
@@ -1049,14 +1092,14 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Veto { scope } => {
                 // A row with a count of zero records that nothing happened.
-                if events.iter().any(|e| !e.amount.is_zero()) {
-                    effect = Effect::Veto(*scope, events.iter().map(|e| e.reason.clone()).collect());
+                if events().any(|e| !e.amount.is_zero()) {
+                    effect = Effect::Veto(*scope, events().map(|e| e.reason.clone()).collect());
                 }
                 zero.clone()
             }
             Method::Demotion { places } => {
                 let mut n = 0u32;
-                for e in &events {
+                for e in events() {
                     let count = u32::try_from(e.amount.mantissa().max(0)).unwrap_or(u32::MAX);
                     n = n.saturating_add(count.saturating_mul(*places));
                 }
@@ -1068,7 +1111,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Bonus { per, cap } => {
                 let mut b = zero.clone();
-                for e in &events {
+                for e in events() {
                     let v = N::from_dec(e.amount);
                     b = b.add(&match per {
                         Some(p) => v.mul(&N::from_dec(*p)),

@@ -361,6 +361,17 @@ proptest! {
         }
     }
 
+    /// Scores beyond 32 bits are ranked by the general sort; shifted by the same amount, the
+    /// same scores give the same order, ranks and ties as the narrow one.
+    #[test]
+    fn wide_scores_rank_like_narrow_ones(sc in arb_scenario(30, MIX, true), shift in prop_oneof![Just(1i64 << 40), Just(-(1i64 << 40)), Just(3_000_000_000i64)]) {
+        let wide: Vec<Entry> = sc.entries.iter().map(|e| Entry { cents: e.cents + shift, ..e.clone() }).collect();
+        let a = rank::rank_and_grade(&sc.entries, &sc.set, &sc.overrides);
+        let b = rank::rank_and_grade(&wide, &sc.set, &sc.overrides);
+        let order = |p: &[Placed]| p.iter().map(|x| (x.entry, x.rank, x.original_rank, x.tied)).collect::<Vec<_>>();
+        prop_assert_eq!(order(&a), order(&b));
+    }
+
     #[test]
     fn ranking_is_deterministic(sc in arb_scenario(30, MIX, true)) {
         let a = rank::rank_and_grade(&sc.entries, &sc.set, &sc.overrides);
