@@ -125,12 +125,21 @@ fn main() -> anyhow::Result<()> {
     let month = Period::month(YEAR, a.month);
     println!("load average at start: {}; rayon threads: {}", load_average(), rayon::current_num_threads());
     let syn = Cadres::new(a.units, a.persons, a.seed);
-    let (model, t) = timed(|| syn.model());
+    let ((plan, subjects), t) = timed(|| (syn.plan_text(), syn.subjects_csv()));
+    println!(
+        "plan.toml ({:.1} MB) and subjects.csv ({:.1} MB) generated as text: {:.2} s",
+        plan.len() as f64 / 1e6,
+        subjects.len() as f64 / 1e6,
+        t.wall.as_secs_f64()
+    );
+    let (model, t) = timed(|| syn.load(&plan, &subjects));
     let model = model?;
+    drop((plan, subjects));
     let roster = Arc::new(Roster::new(&model));
     println!(
-        "plan + subjects generated and loaded (load_plan): {:.2} s ({} subjects, {} categories); VmHWM {}",
+        "loaded by load_plan: {:.2} s wall, {:.2} s CPU ({} subjects, {} categories); VmHWM {}",
         t.wall.as_secs_f64(),
+        t.cpu,
         model.subjects.len(),
         model.categories.len(),
         mib("VmHWM")

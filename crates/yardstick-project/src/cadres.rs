@@ -304,9 +304,12 @@ impl Cadres {
 
     /// The model, by parsing the generated plan text and subjects text.
     pub fn model(&self) -> anyhow::Result<Model> {
-        let plan = self.plan_text();
-        let subjects = self.subjects_csv();
-        let loaded = load_plan("plan.toml", &plan, Some(SubjectsSource { file: "subjects.csv", text: &subjects })).map_err(|problems| {
+        self.load(&self.plan_text(), &self.subjects_csv())
+    }
+
+    /// The model from this data set's plan and subjects text, through the plan loader.
+    pub fn load(&self, plan: &str, subjects: &str) -> anyhow::Result<Model> {
+        let loaded = load_plan("plan.toml", plan, Some(SubjectsSource { file: "subjects.csv", text: subjects })).map_err(|problems| {
             let shown: Vec<String> = problems.iter().take(20).map(|p| p.render(Lang::En)).collect();
             anyhow!("the generated plan does not load ({} problems):\n  {}", problems.len(), shown.join("\n  "))
         })?;
