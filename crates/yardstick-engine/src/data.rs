@@ -8,7 +8,7 @@
 //! fill one period from several threads.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
@@ -19,6 +19,8 @@ use crate::period::Period;
 
 const EMPTY: u32 = u32::MAX;
 const WIDE: u32 = 1;
+/// No parent level given (see [`PeriodData::parent_level`]).
+const NO_LEVEL: u8 = u8::MAX;
 
 /// Category membership, computed once per model.
 #[derive(Clone, Debug)]
@@ -142,6 +144,9 @@ pub struct PeriodData {
     events: Vec<Event>,
     /// Area-level inputs of the dynamic coefficient, by `Coefficients::area_inputs` position.
     pub area: Vec<Option<Dec>>,
+    /// Per subject, the level it was given as a parent (`Coefficients::parent`), or
+    /// `NO_LEVEL`; empty when the plan has no parent coefficient.
+    parent_levels: Vec<u8>,
 }
 
 impl PeriodData {
@@ -155,7 +160,21 @@ impl PeriodData {
         let idx = self.layout.base[c as usize]
             + pos as usize * self.layout.stride[c as usize] as usize
             + (laid.offset + field) as usize;
-        let raw = self.cells[idx];
+        self.decode(self.cells[idx])
+    }
+
+    /// Category `c`'s raw cells, one row of `stride` cells per member, and the stride; a
+    /// cell's value is [`PeriodData::decode`]d.
+    #[inline]
+    pub fn block(&self, c: u32) -> (&[u32], usize) {
+        let start = self.layout.base[c as usize];
+        let end = self.layout.base.get(c as usize + 1).copied().unwrap_or(self.layout.cells);
+        (&self.cells[start..end], self.layout.stride[c as usize] as usize)
+    }
+
+    /// The value of a raw cell.
+    #[inline]
+    pub fn decode(&self, raw: u32) -> Option<Dec> {
         if raw == EMPTY {
             None
         } else if raw & WIDE == 0 {
@@ -175,6 +194,13 @@ impl PeriodData {
     pub fn events(&self) -> &[Event] {
         &self.events
     }
+
+    /// The level subject `s` was given this period as a parent (index into
+    /// `Coefficients::parent`'s levels), if any.
+    #[inline]
+    pub fn parent_level(&self, s: u32) -> Option<u8> {
+        self.parent_levels.get(s as usize).copied().filter(|&l| l != NO_LEVEL)
+    }
 }
 
 /// Why a value could not be set.
@@ -193,6 +219,9 @@ pub struct PeriodDataBuilder {
     wide: Mutex<Vec<Dec>>,
     events: Mutex<Vec<Event>>,
     area: Mutex<Vec<Option<Dec>>>,
+    parent_levels: Vec<AtomicU8>,
+    /// How many levels the plan's parent coefficient has (0: none).
+    parent_level_count: usize,
 }
 
 impl PeriodDataBuilder {
@@ -206,6 +235,11 @@ impl PeriodDataBuilder {
             wide: Mutex::new(Vec::new()),
             events: Mutex::new(Vec::new()),
             area: Mutex::new(vec![None; model.coefficients.area_inputs.len()]),
+            parent_levels: match &model.coefficients.parent {
+                Some(_) => (0..model.subjects.len()).map(|_| AtomicU8::new(NO_LEVEL)).collect(),
+                None => Vec::new(),
+            },
+            parent_level_count: model.coefficients.parent.as_ref().map_or(0, |p| p.levels.len()),
         }
     }
 
@@ -262,6 +296,18 @@ impl PeriodDataBuilder {
         }
     }
 
+    /// Gives subject `s`, as a parent, its level of the period for the parent coefficient
+    /// (index into the plan's levels).
+    pub fn set_parent_level(&self, s: u32, level: u8) -> Result<(), SetError> {
+        if usize::from(level) >= self.parent_level_count {
+            return Err(SetError::NotApplicable);
+        }
+        let slot = self.parent_levels.get(s as usize).ok_or(SetError::NotApplicable)?;
+        slot.compare_exchange(NO_LEVEL, level, AtomicOrdering::Relaxed, AtomicOrdering::Relaxed)
+            .map(|_| ())
+            .map_err(|_| SetError::Duplicate)
+    }
+
     pub fn finish(self) -> PeriodData {
         let mut events = self.events.into_inner().unwrap_or_else(|p| p.into_inner());
         events.sort_by(|a, b| (a.subject, a.indicator).cmp(&(b.subject, b.indicator)));
@@ -271,6 +317,7 @@ impl PeriodDataBuilder {
             wide: self.wide.into_inner().unwrap_or_else(|p| p.into_inner()),
             events,
             area: self.area.into_inner().unwrap_or_else(|p| p.into_inner()),
+            parent_levels: self.parent_levels.into_iter().map(AtomicU8::into_inner).collect(),
         }
     }
 }

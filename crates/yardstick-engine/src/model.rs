@@ -469,13 +469,26 @@ pub struct GradeAdjust {
     pub points: Vec<(String, Dec)>,
 }
 
-/// Static and dynamic coefficients (M5).
+/// Static and dynamic coefficients (M5), and the coefficient a subject takes from its
+/// parent's result (M12).
 #[derive(Clone, Debug, Default)]
 pub struct Coefficients {
     pub static_levels: Vec<Dec>,
     /// Area-level inputs the dynamic formula reads, by key.
     pub area_inputs: Vec<String>,
     pub dynamic: Option<Formula>,
+    pub parent: Option<ParentCoefficient>,
+}
+
+/// A monthly factor set by the parent's result (M12: "the unit's result sets its people's
+/// coefficients"): the data gives each parent (a unit) a level for the month — its grade in
+/// the unit appraisal, say — and every subject under it is multiplied by that level's factor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParentCoefficient {
+    /// The name under which the data gives a parent's level (in the indicator column).
+    pub input: String,
+    /// (level name, factor), in the plan's order; the data's level picks one.
+    pub levels: Vec<(String, Dec)>,
 }
 
 impl Model {

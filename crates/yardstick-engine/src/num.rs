@@ -78,6 +78,11 @@ impl Interval {
 
     #[inline]
     fn widened(lo: f64, hi: f64) -> Interval {
+        // The common case first: both bounds positive, normal and finite, where a step is one
+        // bit pattern (what `down` and `up` do there), with three comparisons for all checks.
+        if lo > f64::MIN_POSITIVE && hi > 0.0 && hi < f64::MAX {
+            return Interval { lo: f64::from_bits(lo.to_bits() - 1), hi: f64::from_bits(hi.to_bits() + 1) };
+        }
         if lo.is_nan() || hi.is_nan() {
             return Interval::ALL;
         }
@@ -136,6 +141,14 @@ const POW10: [f64; 19] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18,
 ];
+
+impl Interval {
+    /// `a / b` when a mantissa is too wide for the one-division shortcut (or `b` is zero).
+    #[cold]
+    fn ratio_wide(a: Dec, b: Dec) -> Result<Interval, Fail> {
+        Interval::from_dec(a).div(&Interval::from_dec(b))
+    }
+}
 
 impl Num for Interval {
     const EXACT: bool = false;
@@ -208,7 +221,7 @@ impl Num for Interval {
     fn ratio(a: Dec, b: Dec) -> Result<Self, Fail> {
         let (ma, mb) = (a.mantissa(), b.mantissa());
         if mb == 0 || ma.unsigned_abs() >= (1 << 53) || mb.unsigned_abs() >= (1 << 53) {
-            return Self::from_dec(a).div(&Self::from_dec(b));
+            return Interval::ratio_wide(a, b);
         }
         let q = ma as f64 / mb as f64;
         // value = q × 10^(scale b − scale a); both scales are at most 18.
@@ -216,6 +229,18 @@ impl Num for Interval {
         let v = if k >= 0 { q * POW10[k as usize] } else { q / POW10[(-k) as usize] };
         if v == 0.0 {
             return Ok(Interval { lo: 0.0, hi: 0.0 });
+        }
+        // Three steps either way. Far from zero, the subnormals and infinity, a step is one
+        // bit pattern (up for a positive value is +1, for a negative one −1), so three steps
+        // are ±3: the very same bounds as three calls of `down` and `up`.
+        let m = v.abs();
+        if m > 1e-300 && m < 1e300 {
+            let bits = v.to_bits();
+            return Ok(if v > 0.0 {
+                Interval { lo: f64::from_bits(bits - 3), hi: f64::from_bits(bits + 3) }
+            } else {
+                Interval { lo: f64::from_bits(bits + 3), hi: f64::from_bits(bits - 3) }
+            });
         }
         Ok(Interval { lo: down(down(down(v))), hi: up(up(up(v))) })
     }
@@ -269,6 +294,221 @@ impl Num for Interval {
     #[inline]
     fn display(&self, places: u32) -> String {
         format!("{:.*}", places as usize, (self.lo + self.hi) / 2.0)
+    }
+}
+
+/// An exact rational with `i128` numerator and denominator: the exact path for the common
+/// case, tried before [`Exact`] when the interval path cannot decide (a score exactly on a
+/// half cent, say), at a small fraction of `BigRational`'s cost. An operation that would
+/// overflow gives a *poisoned* value; any decision on a poisoned value (a comparison, a
+/// division by it, the rounding) answers [`Fail::Uncertain`], and the subject is computed
+/// again with `Exact`. Whatever it does decide equals exact arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Small {
+    /// In lowest terms, `d > 0`; `d == 0` marks a poisoned value.
+    n: i128,
+    d: i128,
+}
+
+impl Small {
+    const POISON: Small = Small { n: 0, d: 0 };
+
+    #[inline]
+    fn poisoned(self) -> bool {
+        self.d == 0
+    }
+
+    /// `n / d` in lowest terms, for `d > 0`.
+    #[inline]
+    fn reduced(n: i128, d: i128) -> Small {
+        let g = gcd(n.unsigned_abs(), d.unsigned_abs()) as i128;
+        if g <= 1 { Small { n, d } } else { Small { n: quot(n, g), d: quot(d, g) } }
+    }
+
+    /// The value as numerator and denominator, unless poisoned (for tests and traces).
+    pub fn parts(self) -> Option<(i128, i128)> {
+        (!self.poisoned()).then_some((self.n, self.d))
+    }
+
+    fn try_add(self, o: Small) -> Option<Small> {
+        if self.poisoned() || o.poisoned() {
+            return None;
+        }
+        if self.d == o.d {
+            return Some(Small::reduced(self.n.checked_add(o.n)?, self.d));
+        }
+        let g = gcd(self.d.unsigned_abs(), o.d.unsigned_abs()) as i128;
+        let (a, b) = (quot(self.d, g), quot(o.d, g));
+        let d = prod(self.d, b)?;
+        let n = prod(self.n, b)?.checked_add(prod(o.n, a)?)?;
+        Some(Small::reduced(n, d))
+    }
+
+    fn try_mul(self, o: Small) -> Option<Small> {
+        if self.poisoned() || o.poisoned() {
+            return None;
+        }
+        if self.n == 0 || o.n == 0 {
+            return Some(Small { n: 0, d: 1 });
+        }
+        // Cross-reduce first: both factors are in lowest terms, so the product is too.
+        let g1 = gcd(self.n.unsigned_abs(), o.d.unsigned_abs()) as i128;
+        let g2 = gcd(o.n.unsigned_abs(), self.d.unsigned_abs()) as i128;
+        Some(Small { n: prod(quot(self.n, g1), quot(o.n, g2))?, d: prod(quot(self.d, g2), quot(o.d, g1))? })
+    }
+}
+
+/// Whether `x` fits an `i64`: then the machine's own instructions do, where `i128` division
+/// and checked multiplication are library calls.
+#[inline(always)]
+fn fits(x: i128) -> bool {
+    x as i64 as i128 == x
+}
+
+/// `a × b`, or `None` on overflow.
+#[inline(always)]
+fn prod(a: i128, b: i128) -> Option<i128> {
+    if fits(a) && fits(b) { Some(a * b) } else { a.checked_mul(b) }
+}
+
+/// `a / b` (truncated) for `b > 0`.
+#[inline(always)]
+fn quot(a: i128, b: i128) -> i128 {
+    if fits(a) && fits(b) { i128::from(a as i64 / b as i64) } else { a / b }
+}
+
+/// `a % b` (sign of `a`) for `b > 0`.
+#[inline(always)]
+fn rem(a: i128, b: i128) -> i128 {
+    if fits(a) && fits(b) { i128::from(a as i64 % b as i64) } else { a % b }
+}
+
+/// Binary GCD; `gcd(0, b) = b`.
+#[inline]
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    // Small operands are the rule here: try the machine word first.
+    if a <= u128::from(u64::MAX) && b <= u128::from(u64::MAX) {
+        return u128::from(gcd64(a as u64, b as u64));
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+#[inline]
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+impl Num for Small {
+    const EXACT: bool = false;
+
+    #[inline]
+    fn from_dec(d: Dec) -> Self {
+        Small::reduced(i128::from(d.mantissa()), 10i128.pow(u32::from(d.scale())))
+    }
+
+    #[inline]
+    fn from_int(i: i64) -> Self {
+        Small { n: i128::from(i), d: 1 }
+    }
+
+    #[inline]
+    fn add(&self, o: &Self) -> Self {
+        self.try_add(*o).unwrap_or(Small::POISON)
+    }
+
+    #[inline]
+    fn sub(&self, o: &Self) -> Self {
+        self.add(&o.neg())
+    }
+
+    #[inline]
+    fn mul(&self, o: &Self) -> Self {
+        self.try_mul(*o).unwrap_or(Small::POISON)
+    }
+
+    fn div(&self, o: &Self) -> Result<Self, Fail> {
+        if o.poisoned() {
+            return Err(Fail::Uncertain);
+        }
+        if o.n == 0 {
+            return Err(Fail::DivZero);
+        }
+        let Some(n) = o.d.checked_mul(o.n.signum()) else { return Ok(Small::POISON) };
+        Ok(self.mul(&Small { n, d: o.n.unsigned_abs().try_into().unwrap_or(0) }))
+    }
+
+    #[inline]
+    fn neg(&self) -> Self {
+        match self.n.checked_neg() {
+            Some(n) if !self.poisoned() => Small { n, d: self.d },
+            _ => Small::POISON,
+        }
+    }
+
+    fn cmp(&self, o: &Self) -> Result<Ordering, Fail> {
+        if self.poisoned() || o.poisoned() {
+            return Err(Fail::Uncertain);
+        }
+        if self.d == o.d {
+            return Ok(self.n.cmp(&o.n));
+        }
+        match (prod(self.n, o.d), prod(o.n, self.d)) {
+            (Some(a), Some(b)) => Ok(a.cmp(&b)),
+            _ => Err(Fail::Uncertain),
+        }
+    }
+
+    fn floor(&self) -> Result<Self, Fail> {
+        if self.poisoned() {
+            return Err(Fail::Uncertain);
+        }
+        Ok(Small { n: self.n.div_euclid(self.d), d: 1 })
+    }
+
+    fn round_cents(&self) -> Result<i64, Fail> {
+        if self.poisoned() {
+            return Err(Fail::Uncertain);
+        }
+        let x = prod(self.n, 100).ok_or(Fail::Uncertain)?;
+        let (q, r) = (quot(x, self.d), rem(x, self.d));
+        // Half away from zero: |r| / d ≥ 1/2 moves one cent away from zero.
+        let q = if r.unsigned_abs() * 2 >= self.d.unsigned_abs() { q + x.signum() } else { q };
+        i64::try_from(q).map_err(|_| Fail::Overflow)
+    }
+
+    fn display(&self, places: u32) -> String {
+        match self.parts() {
+            Some((n, d)) => Exact(BigRational::new(BigInt::from(n), BigInt::from(d))).display(places),
+            None => "?".into(),
+        }
     }
 }
 
@@ -384,6 +624,40 @@ mod tests {
         assert_eq!(nan.bounds(), (f64::NEG_INFINITY, f64::INFINITY));
         assert_eq!(nan.min(&Interval::from_int(1)).unwrap().round_cents(), Err(Fail::Uncertain));
         assert_eq!(x.cmp(&x), Err(Fail::Uncertain));
+    }
+
+    #[test]
+    fn three_steps_are_three_bit_patterns() {
+        for v in [1.0, -1.0, 0.1, -0.1, 2.0, 1.5e-300, -1.5e-300, 3.0e299, 0.5, 1.0 - f64::EPSILON / 2.0, 4.0 * (1.0 + f64::EPSILON)] {
+            let bits = v.to_bits();
+            let (lo, hi) = if v > 0.0 { (bits - 3, bits + 3) } else { (bits + 3, bits - 3) };
+            assert_eq!((f64::from_bits(lo), f64::from_bits(hi)), (down(down(down(v))), up(up(up(v)))), "{v}");
+        }
+    }
+
+    #[test]
+    fn small_rationals_are_exact_or_poisoned() {
+        // 0.335 / 3 × 3 is exactly 0.335: 34 cents, where the interval cannot decide.
+        let x = Small::from_dec(d("0.335")).div(&Small::from_int(3)).unwrap().mul(&Small::from_int(3));
+        assert_eq!(x.round_cents(), Ok(34));
+        assert_eq!(x.neg().round_cents(), Ok(-34));
+        assert_eq!(Small::from_int(-1).div(&Small::from_int(8)).unwrap().round_cents(), Ok(-13));
+        assert_eq!(Small::from_dec(d("2.344999")).round_cents(), Ok(234));
+        assert_eq!(Small::from_dec(d("-7.5")).floor().unwrap().parts(), Some((-8, 1)));
+        assert_eq!(Small::from_int(1).div(&Small::from_int(0)), Err(Fail::DivZero));
+        assert_eq!(Small::from_dec(d("0.1")).add(&Small::from_dec(d("0.2"))).cmp(&Small::from_dec(d("0.3"))), Ok(Ordering::Equal));
+        // Overflow poisons; every decision on the poison is uncertain, never wrong.
+        let mut big = Small::from_int(i64::MAX);
+        for _ in 0..3 {
+            big = big.mul(&big);
+        }
+        assert_eq!(big.parts(), None);
+        assert_eq!(big.round_cents(), Err(Fail::Uncertain));
+        assert_eq!(big.cmp(&Small::from_int(0)), Err(Fail::Uncertain));
+        assert_eq!(Small::from_int(1).div(&big), Err(Fail::Uncertain));
+        assert_eq!(big.sub(&big).parts(), None);
+        let tiny = Small::from_int(1).div(&Small::from_dec(d("1000000000000000000"))).unwrap();
+        assert_eq!(tiny.mul(&tiny).mul(&tiny).parts(), None);
     }
 
     #[test]

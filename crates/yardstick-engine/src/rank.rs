@@ -94,19 +94,62 @@ fn score_key(e: &Entry, by_extra: bool) -> (i64, i64) {
 
 /// Ranks and grades a category. `quotas[g]` overrides grade `g`'s quota share.
 pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32, Dec)]) -> Vec<Placed> {
+    let limits = quota_limits(set, quota_overrides, entries.len() as u32);
+    let mut out = Vec::with_capacity(entries.len());
+    rank_and_grade_into(entries, set, &limits, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// Working space of [`rank_and_grade_into`], kept between categories so that ranking many
+/// small categories does not allocate for each.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    packed: Vec<u64>,
+    keys: Vec<(i64, i64, usize)>,
+    live: Vec<usize>,
+    vetoed: Vec<usize>,
+    original: Vec<u32>,
+    order: Vec<(usize, u32, bool)>,
+}
+
+/// [`rank_and_grade`] with the category's quota limits (from [`quota_limits`]) already
+/// computed, reusing `scratch`; the placements are appended to `out`.
+pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u32>], scratch: &mut Scratch, out: &mut Vec<Placed>) {
     let by_extra = set.tie_break_by_extra;
-    let n = entries.len() as u32;
     let desc = |a: &usize, b: &usize| {
         score_key(&entries[*b], by_extra).cmp(&score_key(&entries[*a], by_extra)).then(a.cmp(b))
     };
-    let mut live: Vec<usize> = (0..entries.len()).filter(|&i| !entries[i].vetoed).collect();
-    let mut vetoed: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].vetoed).collect();
-    live.sort_by(desc);
-    vetoed.sort_by(desc);
+    let Scratch { packed, keys, live, vetoed, original, order } = scratch;
+    live.clear();
+    vetoed.clear();
+    order.clear();
+    // Best first, then by entry: sorted as plain keys (`!x` reverses the order of an i64
+    // without overflow), the same order as `desc`.
+    // Where scores fit 32 bits (±21 million points) and extra points do not count, one
+    // 64-bit word per subject: the reversed score above the entry's index.
+    let narrow = !by_extra && entries.len() <= u32::MAX as usize && entries.iter().all(|e| i32::try_from(e.cents).is_ok());
+    if narrow {
+        packed.clear();
+        packed.extend(entries.iter().enumerate().filter(|(_, e)| !e.vetoed).map(|(i, e)| (u64::from(!(e.cents as i32) as u32 ^ 0x8000_0000) << 32) | i as u64));
+        packed.sort_unstable();
+        live.extend(packed.iter().map(|k| (k & 0xFFFF_FFFF) as usize));
+    } else {
+        keys.clear();
+        keys.extend(entries.iter().enumerate().filter(|(_, e)| !e.vetoed).map(|(i, e)| {
+            let (cents, extra) = score_key(e, by_extra);
+            (!cents, !extra, i)
+        }));
+        keys.sort_unstable();
+        live.extend(keys.iter().map(|k| k.2));
+    }
+    vetoed.extend((0..entries.len()).filter(|&i| entries[i].vetoed));
+    vetoed.sort_unstable_by(desc);
 
     // Competition ranks among the live subjects.
-    let mut original = vec![0u32; entries.len()];
-    for (pos, &i) in live.iter().enumerate() {
+    original.clear();
+    original.resize(entries.len(), 0);
+    for pos in 0..live.len() {
+        let i = live[pos];
         original[i] = if pos > 0 && score_key(&entries[live[pos - 1]], by_extra) == score_key(&entries[i], by_extra) {
             original[live[pos - 1]]
         } else {
@@ -116,15 +159,17 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
 
     // Demotion: a demoted subject sorts at its target rank, after everyone whose
     // original rank is at most that target. Keys: (rank or target, demoted?, score, index).
+    // Without demotions the keys follow the order already there.
     let key = |i: usize| {
         let e = &entries[i];
         let at = if e.demote > 0 { original[i].saturating_add(e.demote) } else { original[i] };
         (at, e.demote > 0)
     };
-    live.sort_by(|a, b| key(*a).cmp(&key(*b)).then_with(|| desc(a, b)));
+    if live.iter().any(|&i| entries[i].demote > 0) {
+        live.sort_unstable_by(|a, b| key(*a).cmp(&key(*b)).then_with(|| desc(a, b)));
+    }
 
     let same = |a: usize, b: usize| key(a) == key(b) && score_key(&entries[a], by_extra) == score_key(&entries[b], by_extra);
-    let mut order: Vec<(usize, u32, bool)> = Vec::with_capacity(entries.len());
     for (pos, &i) in live.iter().enumerate() {
         let rank = if pos > 0 && same(live[pos - 1], i) { order[pos - 1].1 } else { pos as u32 + 1 };
         order.push((i, rank, false));
@@ -144,11 +189,10 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
         order[k].2 = tied;
     }
 
-    let limits = quota_limits(set, quota_overrides, n);
     let last = set.grades.len() as u32 - 1;
     let min_cents = |g: u32| set.grades[g as usize].min_score.map(|m| min_score_cents(m));
 
-    let mut out = Vec::with_capacity(entries.len());
+    out.reserve(entries.len());
     let mut grade = 0u32;
     let mut cumulative = 0u32;
     let mut k = 0;
@@ -198,7 +242,6 @@ pub fn rank_and_grade(entries: &[Entry], set: &GradeSet, quota_overrides: &[(u32
         }
         k = end;
     }
-    out
 }
 
 /// A minimum score in whole cents, rounded up so that `cents >= min` means `score >= min`.

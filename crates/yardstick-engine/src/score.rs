@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::data::{DataSet, LaidIndicator, PeriodData, PeriodDataBuilder, Roster};
 use crate::dec::Dec;
 use crate::model::{Below, ComponentSource, Direction, Method, Model, PlanVersion, VetoScope};
-use crate::num::{Exact, Fail, Interval, Num};
+use crate::num::{Exact, Fail, Interval, Num, Small};
 use crate::period::{Level, Period};
 use crate::rank::{self, Entry, GradeReason};
 
@@ -34,6 +34,9 @@ pub enum ScoreErrorKind {
     Overflow,
     MissingAreaInput { input: String },
     MissingStaticLevel,
+    /// The subject's parent was given no level for the parent coefficient this month
+    /// (or the subject has no parent).
+    MissingParentLevel { input: String },
 }
 
 /// A veto that applies to a row, and where it came from.
@@ -136,6 +139,7 @@ enum Stop {
     Missing(u32, String),
     MissingArea(String),
     MissingStaticLevel,
+    MissingParentLevel(String),
 }
 
 impl From<Fail> for Stop {
@@ -161,25 +165,136 @@ enum Kernel {
     Direct,
     Qualitative(Vec<Interval>),
     Constant(Interval),
+    Interpolate(Box<Interpolation>),
+    /// Each band's lower bound and w × its share, then w × 0 for values below every band.
+    Bands { bands: Vec<(Dec, Interval)>, none: Interval },
+}
+
+/// An interpolation table with its constants as intervals: for each segment `x0`,
+/// `x1 − x0`, `y0` and `y1 − y0`, computed once as [`lerp`] computes them each time.
+struct Interpolation {
+    xs: Vec<Dec>,
+    desc: bool,
+    below: Below,
+    segments: Vec<[Interval; 4]>,
+    first: Interval,
+    last: Interval,
+}
+
+impl Interpolation {
+    fn new(points: &[(Dec, Dec)], below: Below) -> Interpolation {
+        let d = Interval::from_dec;
+        let segments = points
+            .windows(2)
+            .map(|p| {
+                let (x0, y0, x1, y1) = (d(p[0].0), d(p[0].1), d(p[1].0), d(p[1].1));
+                [x0, x1.sub(&x0), y0, y1.sub(&y0)]
+            })
+            .collect();
+        Interpolation {
+            xs: points.iter().map(|p| p.0).collect(),
+            desc: points.len() > 1 && points[0].0 > points[1].0,
+            below,
+            segments,
+            first: d(points[0].1),
+            last: d(points[points.len() - 1].1),
+        }
+    }
+
+    /// The share at `v`, by the same comparisons and operations as [`Cx::indicator`].
+    #[inline]
+    fn share(&self, v: Dec) -> Result<Interval, Fail> {
+        let before = |a: Dec, b: Dec| if self.desc { a > b } else { a < b };
+        let lerp = |k: usize| -> Result<Interval, Fail> {
+            let [x0, dx, y0, dy] = &self.segments[k];
+            let t = Interval::from_dec(v).sub(x0).div(dx)?;
+            Ok(y0.add(&t.mul(dy)))
+        };
+        if before(v, self.xs[0]) {
+            return match self.below {
+                Below::Zero => Ok(Interval::from_int(0)),
+                Below::Hold => Ok(self.first),
+                Below::Extrapolate => lerp(0)?.max(&Interval::from_int(0)),
+            };
+        }
+        match (1..self.xs.len()).find(|&k| before(v, self.xs[k])) {
+            Some(k) => lerp(k - 1),
+            None => Ok(self.last),
+        }
+    }
 }
 
 impl Kernel {
-    /// The same operations as [`Cx::indicator`] performs for these methods.
-    #[inline]
-    fn eval(&self, w: &Interval, v: &[Dec]) -> Result<Interval, Fail> {
+    /// Adds this kernel's points (amplified, if so) for every member still `Some` in `totals`,
+    /// reading the fields from the category's cells; a missing value or an undecided step
+    /// leaves the member `None`. Each method's loop is its own, so that no member pays for
+    /// choosing the method. The operations are those [`Cx::indicator`] performs.
+    #[inline(never)]
+    fn add_column(&self, data: &PeriodData, cells: Column<'_>, w: &Interval, amplify: &Option<(Interval, Interval, Interval)>, totals: &mut [Option<Interval>]) {
         let zero = Interval::from_int(0);
-        Ok(match self {
-            Kernel::Completion { lo, hi } => w.mul(&Interval::ratio(v[0], v[1])?.clamp(lo, hi)?),
-            Kernel::Control { hi } => w.mul(&Interval::from_int(2).sub(&Interval::ratio(v[0], v[1])?).clamp(&zero, hi)?),
-            Kernel::Blended { lo, hi, ts, gs } => {
+        match self {
+            Kernel::Completion { lo, hi } => cells.sum::<2>(data, w, amplify, totals, |v| Ok(w.mul(&Interval::ratio(v[0], v[1])?.clamp(lo, hi)?))),
+            Kernel::Control { hi } => {
+                cells.sum::<2>(data, w, amplify, totals, |v| Ok(w.mul(&Interval::from_int(2).sub(&Interval::ratio(v[0], v[1])?).clamp(&zero, hi)?)))
+            }
+            Kernel::Blended { lo, hi, ts, gs } => cells.sum::<4>(data, w, amplify, totals, |v| {
                 let tc = Interval::ratio(v[0], v[1])?.clamp(lo, hi)?;
                 let gc = Interval::ratio(v[2], v[3])?.clamp(lo, hi)?;
-                w.mul(&ts.mul(&tc).add(&gs.mul(&gc)))
+                Ok(w.mul(&ts.mul(&tc).add(&gs.mul(&gc))))
+            }),
+            Kernel::Direct => cells.sum::<1>(data, w, amplify, totals, |v| Ok(Interval::from_dec(v[0]))),
+            Kernel::Qualitative(shares) => cells.sum::<1>(data, w, amplify, totals, |v| Ok(shares[(v[0].mantissa() as usize).min(shares.len() - 1)])),
+            Kernel::Constant(c) => cells.sum::<0>(data, w, amplify, totals, |_| Ok(*c)),
+            Kernel::Interpolate(t) => cells.sum::<1>(data, w, amplify, totals, |v| Ok(w.mul(&t.share(v[0])?))),
+            Kernel::Bands { bands, none } => {
+                cells.sum::<1>(data, w, amplify, totals, |v| Ok(bands.iter().rev().find(|(lo, _)| v[0] >= *lo).map_or(*none, |(_, p)| *p)))
             }
-            Kernel::Direct => Interval::from_dec(v[0]),
-            Kernel::Qualitative(shares) => shares[(v[0].mantissa() as usize).min(shares.len() - 1)],
-            Kernel::Constant(c) => *c,
-        })
+        }
+    }
+}
+
+/// One laid indicator's cells in a category: the category's block, its stride, the
+/// indicator's first field.
+#[derive(Clone, Copy)]
+struct Column<'d> {
+    block: &'d [u32],
+    stride: usize,
+    offset: usize,
+}
+
+impl Column<'_> {
+    #[inline(always)]
+    fn sum<const F: usize>(
+        self,
+        data: &PeriodData,
+        w: &Interval,
+        amplify: &Option<(Interval, Interval, Interval)>,
+        totals: &mut [Option<Interval>],
+        points: impl Fn(&[Dec; F]) -> Result<Interval, Fail>,
+    ) {
+        let zero = Interval::from_int(0);
+        for (pos, total) in totals.iter_mut().enumerate() {
+            let Some(t) = total else { continue };
+            let at = pos * self.stride + self.offset;
+            let mut v = [Dec::ZERO; F];
+            let mut present = true;
+            for (slot, &raw) in v.iter_mut().zip(&self.block[at..at + F]) {
+                match data.decode(raw) {
+                    Some(x) => *slot = x,
+                    None => present = false,
+                }
+            }
+            let p = if present { points(&v) } else { Err(Fail::Uncertain) };
+            let p = p.and_then(|base| match amplify {
+                None => Ok(base),
+                Some((bf, pf, threshold)) => {
+                    let bonus = bf.mul(&base.sub(w).max(&zero)?);
+                    let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
+                    Ok(base.add(&bonus).sub(&penalty))
+                }
+            });
+            *total = p.ok().map(|p| t.add(&p));
+        }
     }
 }
 
@@ -215,9 +330,16 @@ impl<'a> Scorer<'a> {
         let parts = if p.level == Level::Month { Vec::new() } else { self.parts_needed(p)? };
         let data = self.period_data(p)?;
         let version = model_version(self.model, p);
+        // The column kernels of the version's indicators at their plan weight, made once for
+        // every category (a category with a weight of its own makes its own).
+        let kernels: Vec<Option<ColumnKernel>> = if p.level == Level::Month {
+            self.model.versions[version as usize].indicators.iter().map(|ind| ColumnKernel::new(ind, ind.weight)).collect()
+        } else {
+            Vec::new()
+        };
         let results: Vec<Result<CategoryResult, Vec<ScoreError>>> = (0..self.model.categories.len() as u32)
             .into_par_iter()
-            .map(|c| self.score_category(p, version, c, &data, &parts))
+            .map_init(Scratch::default, |scratch, c| self.score_category(p, version, c, &data, &parts, &kernels, scratch))
             .collect();
         let mut categories = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
@@ -309,6 +431,7 @@ impl<'a> Scorer<'a> {
             .clone())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn score_category(
         &self,
         p: Period,
@@ -316,14 +439,21 @@ impl<'a> Scorer<'a> {
         c: u32,
         data: &PeriodData,
         parts: &[Arc<PeriodResult>],
+        kernels: &[Option<ColumnKernel>],
+        scratch: &mut Scratch,
     ) -> Result<CategoryResult, Vec<ScoreError>> {
         let cx = Cx::new(self, p, version, c, data, parts);
         let members = &self.roster.members[c as usize];
-        let mut entries = Vec::with_capacity(members.len());
-        let mut meta = Vec::with_capacity(members.len());
+        let Scratch { handled, totals: column_totals, occurrences, entries, meta, rank: rank_scratch, placed } = scratch;
+        entries.clear();
+        meta.clear();
         let mut errors = Vec::new();
         // Months: the common numeric methods are summed column by column first.
-        let (handled, column_totals) = if p.level == Level::Month { cx.columns() } else { (Vec::new(), Vec::new()) };
+        handled.clear();
+        column_totals.clear();
+        if p.level == Level::Month {
+            cx.columns(kernels, handled, column_totals, occurrences);
+        }
         let all_handled = !handled.is_empty() && handled.iter().all(|h| *h);
         let dynamic = cx.dynamic_interval();
         for (pos, &s) in members.iter().enumerate() {
@@ -334,7 +464,7 @@ impl<'a> Scorer<'a> {
                     let final_value = coef.map_or(*total, |c| total.mul(&c));
                     if let Ok(cents) = final_value.round_cents() {
                         entries.push(Entry { cents, extra_cents: 0, vetoed: false, demote: 0, assigned_grade: None });
-                        meta.push((s, Meta { veto: None, demote: 0, assigned: None, flags: Vec::new() }, false));
+                        meta.push(Some((s, Meta { veto: None, demote: 0, assigned: None, flags: Vec::new() }, false)));
                         continue;
                     }
                 }
@@ -352,6 +482,18 @@ impl<'a> Scorer<'a> {
             let (o, cents, extra, exact) = match fast {
                 Ok((o, cents, extra)) => (into_meta(o), cents, extra, false),
                 Err(Stop::Fail(Fail::Uncertain, _)) => {
+                    // Exact arithmetic: small rationals first, which decide nearly always, then
+                    // arbitrary precision for whatever they could not (an overflow).
+                    let small = cx.subject::<Small>(pos, s, None, None).and_then(|o| {
+                        let cents = o.final_value.round_cents()?;
+                        let extra = o.extra.round_cents()?;
+                        Ok((o, cents, extra))
+                    });
+                    if let Ok((o, cents, extra)) = small {
+                        entries.push(Entry { cents, extra_cents: extra, vetoed: o.veto.is_some(), demote: o.demote, assigned_grade: o.assigned });
+                        meta.push(Some((s, into_meta(o), true)));
+                        continue;
+                    }
                     let exact = cx.subject::<Exact>(pos, s, None, None).and_then(|o| {
                         let cents = o.final_value.round_cents().map_err(|f| Stop::Fail(f, None))?;
                         let extra = o.extra.round_cents().map_err(|f| Stop::Fail(f, None))?;
@@ -377,19 +519,19 @@ impl<'a> Scorer<'a> {
                 demote: o.demote,
                 assigned_grade: o.assigned,
             });
-            meta.push((s, o, exact));
+            meta.push(Some((s, o, exact)));
         }
         if !errors.is_empty() {
             return Err(errors);
         }
         let cat = &self.model.categories[c as usize];
         let set = &self.model.grade_sets[cat.grade_set as usize];
-        let placed = rank::rank_and_grade(&entries, set, &cat.quota_overrides);
         let n = members.len() as u32;
         let quota_limits = rank::quota_limits(set, &cat.quota_overrides, n);
+        placed.clear();
+        rank::rank_and_grade_into(entries, set, &quota_limits, rank_scratch, placed);
         let mut rows = Vec::with_capacity(placed.len());
-        let mut meta: Vec<Option<(u32, Meta, bool)>> = meta.into_iter().map(Some).collect();
-        for pl in placed {
+        for pl in placed.drain(..) {
             let (subject, m, exact) = meta[pl.entry].take().expect("each entry is placed once");
             let e = &entries[pl.entry];
             rows.push(Row {
@@ -408,6 +550,52 @@ impl<'a> Scorer<'a> {
             });
         }
         Ok(CategoryResult { category: c, size: n, quota_limits, rows })
+    }
+}
+
+/// Working space of one thread's categories, kept from one category to the next.
+#[derive(Default)]
+struct Scratch {
+    handled: Vec<bool>,
+    totals: Vec<Option<Interval>>,
+    occurrences: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    meta: Vec<Option<(u32, Meta, bool)>>,
+    rank: rank::Scratch,
+    placed: Vec<rank::Placed>,
+}
+
+/// A plain method's column kernel at one weight, with the weight and amplification as intervals.
+struct ColumnKernel {
+    w: Interval,
+    kernel: Kernel,
+    /// (bonus factor, penalty factor, penalty threshold × weight).
+    amplify: Option<(Interval, Interval, Interval)>,
+}
+
+impl ColumnKernel {
+    /// `None` for methods that are not summed in columns.
+    fn new(ind: &crate::model::Indicator, weight: Dec) -> Option<ColumnKernel> {
+        let d = Interval::from_dec;
+        let zero = Interval::from_int(0);
+        let w = d(weight);
+        let kernel = match &ind.method {
+            Method::Completion { floor, cap } => Kernel::Completion { lo: d(*floor), hi: d(*cap) },
+            Method::Control { max_ratio } => Kernel::Control { hi: d(*max_ratio) },
+            Method::Blended { total_share, growth_share, floor, cap } => {
+                Kernel::Blended { lo: d(*floor), hi: d(*cap), ts: d(*total_share), gs: d(*growth_share) }
+            }
+            Method::Direct => Kernel::Direct,
+            Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
+            Method::Interpolate { points, below } => Kernel::Interpolate(Box::new(Interpolation::new(points, *below))),
+            Method::Bands { bands } => Kernel::Bands { bands: bands.iter().map(|(lo, s)| (*lo, w.mul(&d(*s)))).collect(), none: w.mul(&d(Dec::ZERO)) },
+            // Without occurrences: full marks for a deduction from full marks, else nothing.
+            Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
+            Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
+            _ => return None,
+        };
+        let amplify = ind.amplify.as_ref().map(|a| (d(a.bonus_factor), d(a.penalty_factor), d(a.penalty_below).mul(&w)));
+        Some(ColumnKernel { w, kernel, amplify })
     }
 }
 
@@ -445,8 +633,11 @@ impl<'s, 'a> Cx<'s, 'a> {
         let ver = &sc.model.versions[version as usize];
         let laid = &data.layout.indicators[c as usize];
         let members = &sc.roster.members[c as usize];
-        let peers = laid
-            .iter()
+        let ranked = laid.iter().any(|li| matches!(ver.indicators[li.indicator as usize].method, Method::RankPoints { .. }));
+        let peers = if !ranked {
+            Vec::new()
+        } else {
+            laid.iter()
             .map(|li| match &ver.indicators[li.indicator as usize].method {
                 Method::RankPoints { direction, .. } => {
                     let mut vals: Vec<(Dec, u32)> = (0..members.len() as u32)
@@ -466,7 +657,8 @@ impl<'s, 'a> Cx<'s, 'a> {
                 }
                 _ => None,
             })
-            .collect();
+            .collect()
+        };
         let n = members.len();
         let part_rows = parts
             .iter()
@@ -486,74 +678,77 @@ impl<'s, 'a> Cx<'s, 'a> {
 
     /// Sums, for every member, the points of the laid indicators whose method is a plain
     /// function of the member's own numeric fields, one indicator at a time with its
-    /// constants computed once; occurrence-type indicators are summed for members that
-    /// have no occurrence at all this period. Returns which laid indicators were summed,
-    /// and per member the interval total, or `None` where a value was missing, a decision
-    /// uncertain or an occurrence recorded (that member then takes the general path, which
-    /// reports, decides or applies it).
-    fn columns(&self) -> (Vec<bool>, Vec<Option<Interval>>) {
+    /// constants computed once. Occurrence-type indicators are summed too: a constant for
+    /// members without an occurrence of them this period, and the general step
+    /// ([`Cx::indicator`]) for the few with one, as long as it only gives points in the
+    /// total. Returns which laid indicators were summed, and per member the interval total,
+    /// or `None` where a value was missing, a decision uncertain, or an occurrence had an
+    /// effect (a veto, a demotion) or points kept out of the total (that member then takes
+    /// the general path, which reports, decides or applies it).
+    fn columns(&self, kernels: &[Option<ColumnKernel>], handled: &mut Vec<bool>, totals: &mut Vec<Option<Interval>>, occurrences: &mut Vec<(u32, u32)>) {
         let laid = &self.data.layout.indicators[self.c as usize];
         let members = &self.sc.roster.members[self.c as usize];
-        let mut handled = vec![false; laid.len()];
-        let mut totals: Vec<Option<Interval>> = vec![Some(Interval::from_int(0)); members.len()];
-        let mut has_events = vec![false; members.len()];
-        if !self.data.events().is_empty() {
-            for (pos, &s) in members.iter().enumerate() {
-                has_events[pos] = !self.data.events_of(s).is_empty();
+        handled.clear();
+        handled.resize(laid.len(), false);
+        totals.clear();
+        totals.resize(members.len(), Some(Interval::from_int(0)));
+        // Each member's occurrences, found by walking the sorted events alongside the
+        // members (who are in subject order) rather than by two binary searches each.
+        let all_events = self.data.events();
+        occurrences.clear();
+        if !all_events.is_empty() {
+            let mut at = 0;
+            for &s in members {
+                let start = seek(all_events, at, s);
+                let end = seek(all_events, start, s + 1);
+                occurrences.push((start as u32, end as u32));
+                at = end;
             }
         }
-        let d = Interval::from_dec;
-        let zero = Interval::from_int(0);
         for (k, li) in laid.iter().enumerate() {
             let ind = &self.ver.indicators[li.indicator as usize];
             if li.per_subject {
                 continue;
             }
-            let w = d(ind.weight_for(self.c));
-            let kernel = match &ind.method {
-                Method::Completion { floor, cap } => Kernel::Completion { lo: d(*floor), hi: d(*cap) },
-                Method::Control { max_ratio } => Kernel::Control { hi: d(*max_ratio) },
-                Method::Blended { total_share, growth_share, floor, cap } => {
-                    Kernel::Blended { lo: d(*floor), hi: d(*cap), ts: d(*total_share), gs: d(*growth_share) }
+            // The shared kernel, unless this category weighs the indicator differently.
+            let own;
+            let ck = match kernels.get(li.indicator as usize) {
+                Some(shared) if !ind.category_weights.iter().any(|(c, _)| *c == self.c) => shared.as_ref(),
+                _ => {
+                    own = ColumnKernel::new(ind, ind.weight_for(self.c));
+                    own.as_ref()
                 }
-                Method::Direct => Kernel::Direct,
-                Method::Qualitative { levels } => Kernel::Qualitative(levels.iter().map(|(_, s)| w.mul(&d(*s))).collect()),
-                // Without occurrences: full marks for a deduction from full marks, else nothing.
-                Method::Deduction { from_full: true, .. } => Kernel::Constant(w),
-                Method::Deduction { .. } | Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } => Kernel::Constant(zero),
-                _ => continue,
             };
-            let events = ind.method.is_event();
-            let amplify = ind.amplify.as_ref().map(|a| (d(a.bonus_factor), d(a.penalty_factor), d(a.penalty_below).mul(&w)));
+            let Some(ColumnKernel { w, kernel, amplify }) = ck else { continue };
             handled[k] = true;
-            let fields = li.fields as usize;
-            let mut v = [Dec::ZERO; 4];
+            let (block, stride) = self.data.block(self.c);
+            let column = Column { block, stride, offset: li.offset as usize };
+            debug_assert_eq!(li.fields as usize, match kernel {
+                Kernel::Constant(_) => 0,
+                Kernel::Completion { .. } | Kernel::Control { .. } => 2,
+                Kernel::Blended { .. } => 4,
+                _ => 1,
+            });
+            if !ind.method.is_event() || occurrences.is_empty() {
+                kernel.add_column(self.data, column, w, amplify, totals);
+                continue;
+            }
+            // An occurrence item: its constant for members without an occurrence of it, the
+            // general step for the few with one.
+            let Kernel::Constant(constant) = kernel else { unreachable!("occurrence items have constant kernels") };
             for (pos, total) in totals.iter_mut().enumerate() {
                 let Some(t) = total else { continue };
-                if events && has_events[pos] {
-                    *total = None;
-                    continue;
+                let (start, end) = occurrences[pos];
+                if all_events[start as usize..end as usize].iter().any(|e| e.indicator == li.indicator) {
+                    *total = match self.indicator::<Interval>(pos as u32, members[pos], k, li, None) {
+                        Ok(c) if c.in_total && matches!(c.effect, Effect::None) => Some(t.add(&c.points)),
+                        _ => None,
+                    };
+                } else {
+                    *total = Some(t.add(constant));
                 }
-                let mut present = true;
-                for (f, slot) in v.iter_mut().enumerate().take(fields) {
-                    match self.data.cell(self.c, pos as u32, li, f as u32) {
-                        Some(x) => *slot = x,
-                        None => present = false,
-                    }
-                }
-                let points = if present { kernel.eval(&w, &v[..fields]) } else { Err(Fail::Uncertain) };
-                let points = points.and_then(|base| match &amplify {
-                    None => Ok(base),
-                    Some((bf, pf, threshold)) => {
-                        let bonus = bf.mul(&base.sub(&w).max(&zero)?);
-                        let penalty = pf.mul(&threshold.sub(&base).max(&zero)?);
-                        Ok(base.add(&bonus).sub(&penalty))
-                    }
-                });
-                *total = points.ok().map(|p| t.add(&p));
             }
         }
-        (handled, totals)
     }
 
     /// The coefficient factor of a subject as an interval, when it can be had without
@@ -572,6 +767,10 @@ impl<'s, 'a> Cx<'s, 'a> {
         if coef.dynamic.is_some() {
             factor = factor.mul(&(*dynamic)??);
         }
+        if let Some(pc) = &coef.parent {
+            let level = self.data.parent_level(model.subjects[s as usize].parent?)?;
+            factor = factor.mul(&Interval::from_dec(pc.levels[usize::from(level)].1));
+        }
         Some(Some(factor))
     }
 
@@ -588,6 +787,7 @@ impl<'s, 'a> Cx<'s, 'a> {
         let (indicator, kind) = match stop {
             Stop::MissingArea(input) => (None, ScoreErrorKind::MissingAreaInput { input }),
             Stop::MissingStaticLevel => (None, ScoreErrorKind::MissingStaticLevel),
+            Stop::MissingParentLevel(input) => (None, ScoreErrorKind::MissingParentLevel { input }),
             Stop::Missing(i, field) => (Some(i), ScoreErrorKind::Missing { field }),
             Stop::Fail(Fail::DivZero, i) => (i, ScoreErrorKind::DivisionByZero),
             Stop::Fail(_, i) => (i, ScoreErrorKind::Overflow),
@@ -763,6 +963,18 @@ impl<'s, 'a> Cx<'s, 'a> {
                     tr.coefficients.push(format!("dynamic = {} with {} = {}", f.source(), inputs.join(", "), d.display(4)));
                 }
             }
+            if let Some(pc) = &coef.parent {
+                let parent = model.subjects[s as usize].parent;
+                let Some((p, level)) = parent.and_then(|p| self.data.parent_level(p).map(|l| (p, l))) else {
+                    return Err(Stop::MissingParentLevel(pc.input.clone()));
+                };
+                let (name, factor) = &pc.levels[usize::from(level)];
+                final_value = final_value.mul(&N::from_dec(*factor));
+                if let Some(tr) = trace.as_deref_mut() {
+                    let parent = &model.subjects[p as usize];
+                    tr.coefficients.push(format!("{} of {} ({}) = {name} → {factor}", pc.input, parent.key, parent.name));
+                }
+            }
         }
         if let Some(tr) = trace {
             tr.total = total.display(4);
@@ -820,13 +1032,11 @@ impl<'s, 'a> Cx<'s, 'a> {
             t.in_total = ind.in_total;
             t.inputs = ind.method.fields().into_iter().zip(inputs).map(|(n, v)| (n, v.to_string())).collect();
         }
-        let events: Vec<&crate::data::Event> = if ind.method.is_event() {
-            self.data.events_of(s).iter().filter(|e| e.indicator == li.indicator).collect()
-        } else {
-            Vec::new()
-        };
+        // This indicator's occurrences for the subject (none for other methods).
+        let own: &[crate::data::Event] = if ind.method.is_event() { self.data.events_of(s) } else { &[] };
+        let events = || own.iter().filter(|e| e.indicator == li.indicator);
         if let Some(t) = t.as_deref_mut() {
-            t.events = events.iter().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
+            t.events = events().map(|e| (e.amount.to_string(), e.reason.clone())).collect();
         }
         let ratio = |a: Dec, b: Dec| N::ratio(a, b).map_err(fail);
 
@@ -863,7 +1073,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Deduction { per, cap, from_full } => {
                 let mut d = zero.clone();
-                for e in &events {
+                for e in events() {
                     d = d.add(&N::from_dec(e.amount).mul(&N::from_dec(*per)));
                 }
                 step!("deduction = Σ count × {per} = {}", d.display(4));
@@ -882,14 +1092,14 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Veto { scope } => {
                 // A row with a count of zero records that nothing happened.
-                if events.iter().any(|e| !e.amount.is_zero()) {
-                    effect = Effect::Veto(*scope, events.iter().map(|e| e.reason.clone()).collect());
+                if events().any(|e| !e.amount.is_zero()) {
+                    effect = Effect::Veto(*scope, events().map(|e| e.reason.clone()).collect());
                 }
                 zero.clone()
             }
             Method::Demotion { places } => {
                 let mut n = 0u32;
-                for e in &events {
+                for e in events() {
                     let count = u32::try_from(e.amount.mantissa().max(0)).unwrap_or(u32::MAX);
                     n = n.saturating_add(count.saturating_mul(*places));
                 }
@@ -901,7 +1111,7 @@ impl<'s, 'a> Cx<'s, 'a> {
             }
             Method::Bonus { per, cap } => {
                 let mut b = zero.clone();
-                for e in &events {
+                for e in events() {
                     let v = N::from_dec(e.amount);
                     b = b.add(&match per {
                         Some(p) => v.mul(&N::from_dec(*p)),
@@ -1082,6 +1292,23 @@ impl<'s, 'a> Cx<'s, 'a> {
             };
         }
         Ok(Contribution { points, in_total: ind.in_total, effect })
+    }
+}
+
+/// The first position at or after `from` whose event's subject is at least `s`, in events
+/// sorted by subject. It gallops from `from`, so walking a category's members in order
+/// costs one comparison for a member without occurrences.
+fn seek(events: &[crate::data::Event], from: usize, s: u32) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    loop {
+        let probe = lo + step - 1;
+        if probe >= events.len() || events[probe].subject >= s {
+            let hi = probe.min(events.len());
+            return lo + events[lo..hi].partition_point(|e| e.subject < s);
+        }
+        lo = probe + 1;
+        step *= 2;
     }
 }
 

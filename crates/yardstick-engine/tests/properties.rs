@@ -17,7 +17,7 @@ use proptest::test_runner::TestCaseError;
 use yardstick_engine::dec::Dec;
 use yardstick_engine::formula::Formula;
 use yardstick_engine::model::{Grade, GradeSet, QuotaRounding};
-use yardstick_engine::num::{Exact, Fail, Interval, Num};
+use yardstick_engine::num::{Exact, Fail, Interval, Num, Small};
 use yardstick_engine::rank::{self, Entry, GradeReason, Placed, Skip};
 
 /// No regression files: this crate's source tree is not ours to write into.
@@ -361,6 +361,17 @@ proptest! {
         }
     }
 
+    /// Scores beyond 32 bits are ranked by the general sort; shifted by the same amount, the
+    /// same scores give the same order, ranks and ties as the narrow one.
+    #[test]
+    fn wide_scores_rank_like_narrow_ones(sc in arb_scenario(30, MIX, true), shift in prop_oneof![Just(1i64 << 40), Just(-(1i64 << 40)), Just(3_000_000_000i64)]) {
+        let wide: Vec<Entry> = sc.entries.iter().map(|e| Entry { cents: e.cents + shift, ..e.clone() }).collect();
+        let a = rank::rank_and_grade(&sc.entries, &sc.set, &sc.overrides);
+        let b = rank::rank_and_grade(&wide, &sc.set, &sc.overrides);
+        let order = |p: &[Placed]| p.iter().map(|x| (x.entry, x.rank, x.original_rank, x.tied)).collect::<Vec<_>>();
+        prop_assert_eq!(order(&a), order(&b));
+    }
+
     #[test]
     fn ranking_is_deterministic(sc in arb_scenario(30, MIX, true)) {
         let a = rank::rank_and_grade(&sc.entries, &sc.set, &sc.overrides);
@@ -646,6 +657,28 @@ fn check_exact(ex: &Result<Exact, Fail>, reference: &Option<BigRational>, what: 
     Ok(())
 }
 
+/// The small rationals give exactly the reference, or a poisoned value (after an overflow) on
+/// which every decision answers `Uncertain` — never a wrong value.
+fn check_small(sm: &Result<Small, Fail>, reference: &Option<BigRational>, what: &str) -> Result<(), TestCaseError> {
+    match (sm, reference) {
+        (Ok(v), Some(x)) => match v.parts() {
+            Some((n, den)) => {
+                prop_assert_eq!(&BigRational::new(BigInt::from(n), BigInt::from(den)), x, "{}: small value", what);
+                match v.round_cents() {
+                    Ok(c) => prop_assert_eq!(Ok(c), want_cents(x), "{}: small cents of {}", what, x),
+                    // Cents beyond i64, or the value × 100 beyond i128.
+                    Err(f) => prop_assert!(f == Fail::Uncertain || (f == Fail::Overflow && want_cents(x).is_err()), "{}: small cents failed with {:?}", what, f),
+                }
+            }
+            None => prop_assert_eq!(v.round_cents(), Err(Fail::Uncertain), "{}: poisoned", what),
+        },
+        (Err(f), None) => prop_assert!(*f == Fail::DivZero || *f == Fail::Uncertain, "{}: small failed with {:?}", what, f),
+        (Err(f), Some(_)) => prop_assert_eq!(*f, Fail::Uncertain, "{}: small failed with {:?}", what, f),
+        (Ok(v), None) => prop_assert!(false, "{}: small gave {:?} but the exact computation divides by zero", what, v),
+    }
+    Ok(())
+}
+
 fn arb_dec() -> impl Strategy<Value = Dec> {
     prop_oneof![
         6 => (-1_000_000i64..1_000_000, 0u8..=4).prop_map(|(m, s)| Dec::new(m, s)),
@@ -828,6 +861,7 @@ proptest! {
         let what = format!("{start} then {ops:?}");
         check_exact(&chain::<Exact>(start, &ops), &reference, &what)?;
         check_interval(&chain::<Interval>(start, &ops), &reference, &what)?;
+        check_small(&chain::<Small>(start, &ops), &reference, &what)?;
     }
 
     #[test]
@@ -842,6 +876,7 @@ proptest! {
         let what = format!("completion w={w} a={a} t={t} [{floor}, {cap}]");
         check_exact(&completion::<Exact>(w, a, t, floor, cap), &reference, &what)?;
         check_interval(&completion::<Interval>(w, a, t, floor, cap), &reference, &what)?;
+        check_small(&completion::<Small>(w, a, t, floor, cap), &reference, &what)?;
         // The same through the formula language.
         let f = Formula::compile(&format!("weight * clamp(actual / target, {floor}, {cap})"), &["actual", "target", "weight"]).unwrap();
         let ex: Vec<Exact> = [a, t, w].into_iter().map(Exact::from_dec).collect();
@@ -856,6 +891,7 @@ proptest! {
         let what = format!("{c:?}");
         check_exact(&blended::<Exact>(&c), &reference, &what)?;
         check_interval(&blended::<Interval>(&c), &reference, &what)?;
+        check_small(&blended::<Small>(&c), &reference, &what)?;
         let src = match c.amplify {
             None => format!("weight * ({} * clamp(a / t, {f}, {k}) + {} * clamp(g / tg, {f}, {k}))", c.ts, c.gs, f = c.floor, k = c.cap),
             Some((bf, pf, pb)) => format!(
@@ -1222,6 +1258,8 @@ proptest! {
         let iv: Vec<Interval> = vals.iter().map(|x| Interval::from_dec(*x)).collect();
         check_exact(&f.eval(&ex), &reference, &what)?;
         check_interval(&f.eval(&iv), &reference, &what)?;
+        let sm: Vec<Small> = vals.iter().map(|x| Small::from_dec(*x)).collect();
+        check_small(&f.eval(&sm), &reference, &what)?;
     }
 }
 

@@ -261,6 +261,30 @@ impl<'m> DataLoader<'m> {
             // Borrowed, not cloned: an Arc clone and drop per row is two contended atomics.
             let b: &PeriodDataBuilder = builder.get_or_insert_with(|| self.builder(period));
 
+            // A parent's level of the month, for the parent coefficient of the subjects under it.
+            if let Some(pc) = self.model.coefficients.parent.as_ref().filter(|pc| pc.input == itext) {
+                let col = h.fields.iter().find(|(_, n)| n == "level").map(|(c, _)| *c);
+                match col.map(get).filter(|v| !v.is_empty()) {
+                    None => self.problem(file, line, Some("level"), Msg::new("缺少档次", "the level is missing")),
+                    Some(v) => match pc.levels.iter().position(|(n, _)| n == v) {
+                        None => {
+                            let names: Vec<&str> = pc.levels.iter().map(|(n, _)| n.as_str()).collect();
+                            self.problem(file, line, Some("level"), Msg::new(
+                                format!("“{v}”不是可选值（{}）", names.join("、")),
+                                format!("'{v}' is not one of {}", names.join(", ")),
+                            ));
+                        }
+                        Some(l) => {
+                            // The plan allows at most 100 levels, so the index fits a byte.
+                            if b.set_parent_level(subject, l as u8).is_err() {
+                                self.problem(file, line, None, dup_msg());
+                            }
+                        }
+                    },
+                }
+                continue;
+            }
+
             // Area-level inputs of the dynamic coefficient.
             if self.model.subjects[subject as usize].kind == SubjectKind::Area {
                 let Some(&input) = self.area_inputs.get(itext) else {

@@ -179,6 +179,10 @@ struct RawCoefficients {
     #[serde(default)]
     area_inputs: Vec<String>,
     dynamic: Option<Spanned<String>>,
+    /// The parent coefficient: the data's name for a parent's level, and each level's factor.
+    parent_input: Option<Spanned<String>>,
+    #[serde(default)]
+    parent_levels: Vec<RawShare>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -558,6 +562,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
                 Err(e) => cx.at(Some(d.span()), "coefficients.dynamic", Msg::new(e.message(true), e.message(false))),
             }
         }
+        coefficients.parent = parent_coefficient(&mut cx, rc);
     }
 
     // Subjects: inline, or from the file the plan names.
@@ -667,6 +672,16 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         }
     }
 
+    if let Some(pc) = &coefficients.parent {
+        // A data row names either an indicator or the parent level, never both.
+        if versions.iter().any(|v| v.indicators.iter().any(|i| i.key == pc.input)) {
+            let span = raw.coefficients.as_ref().and_then(|rc| rc.parent_input.as_ref()).map(|i| i.span());
+            cx.at(span, "coefficients.parent_input", Msg::new(
+                format!("“{}”已是指标编码，挂钩系数的输入须另起名称", pc.input),
+                format!("'{}' is an indicator's key; the parent coefficient's input needs a name of its own", pc.input),
+            ));
+        }
+    }
     check_weights(&mut cx, &versions, &categories, &subjects, year);
     let (warnings, consequences, rectification) = build_oversight(&mut cx, &raw.warnings, &raw.consequences, raw.rectification.as_ref(), &versions, &all_grades);
 
@@ -802,6 +817,44 @@ struct Lookups<'a> {
     subject_index: &'a FxHashMap<&'a str, u32>,
     /// Every grade name of every grade set.
     grade_names: &'a [String],
+}
+
+/// The parent coefficient (`parent_input` with `parent_levels`), checked.
+fn parent_coefficient(cx: &mut Ctx<'_>, rc: &RawCoefficients) -> Option<ParentCoefficient> {
+    let span = rc.parent_input.as_ref().map(|i| i.span());
+    let Some(input) = rc.parent_input.as_ref().map(|i| i.get_ref().clone()) else {
+        if !rc.parent_levels.is_empty() {
+            cx.at(None, "coefficients.parent_input", Msg::new(
+                "设置了 parent_levels，还须用 parent_input 指明上级档次的输入名称",
+                "parent_levels needs parent_input, the name under which the data gives a parent's level",
+            ));
+        }
+        return None;
+    };
+    if !is_name(&input) || rc.area_inputs.contains(&input) {
+        cx.at(span.clone(), "coefficients.parent_input", bad_name_msg(&input));
+    }
+    // Levels are stored in a byte per subject, one value meaning "not given".
+    if rc.parent_levels.is_empty() || rc.parent_levels.len() > 100 {
+        cx.at(span.clone(), "coefficients.parent_levels", Msg::new(
+            "挂钩系数需要 1 到 100 个档次（parent_levels）",
+            "the parent coefficient needs 1 to 100 levels (parent_levels)",
+        ));
+    }
+    let mut levels: Vec<(String, Dec)> = Vec::with_capacity(rc.parent_levels.len());
+    for (i, l) in rc.parent_levels.iter().enumerate() {
+        let field = format!("coefficients.parent_levels[{i}]");
+        let name = l.name.trim().to_string();
+        if name.is_empty() || levels.iter().any(|(n, _)| *n == name) {
+            cx.at(span.clone(), format!("{field}.name"), Msg::new(
+                format!("档次名称“{name}”为空或重复"),
+                format!("the level name '{name}' is empty or repeated"),
+            ));
+        }
+        let value = cx.dec(&span, &format!("{field}.value"), &l.share);
+        levels.push((name, value));
+    }
+    Some(ParentCoefficient { input, levels })
 }
 
 /// A name that can stand in a CSV header and a formula: letters, digits and `_`, not starting with a digit.

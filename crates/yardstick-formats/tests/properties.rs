@@ -100,6 +100,25 @@ impl Q {
 enum Kind {
     Completion { floor: Dec, cap: Dec },
     Blended { ts: Dec, gs: Dec, floor: Dec, cap: Dec },
+    /// Reads `value` (derived from the row's first figure, see [`value_of`]).
+    Interpolate { points: Vec<(Dec, Dec)>, below: &'static str },
+    Bands { bands: Vec<(Dec, Dec)> },
+}
+
+impl Kind {
+    fn reads_value(&self) -> bool {
+        matches!(self, Kind::Interpolate { .. } | Kind::Bands { .. })
+    }
+}
+
+/// The `value` of an interpolated or banded indicator: the row's first figure brought into
+/// −20.00 … 99.99, where the tables below have their points.
+fn value_of(v: &[Dec; 4]) -> Dec {
+    Dec::new(v[0].mantissa().rem_euclid(12_000) - 2_000, 2)
+}
+
+fn table(points: &[(&str, &str)]) -> Vec<(Dec, Dec)> {
+    points.iter().map(|(x, y)| (d(x), d(y))).collect()
 }
 
 #[derive(Clone, Debug)]
@@ -132,8 +151,24 @@ fn arb_ind() -> impl Strategy<Value = Ind> {
     let completion = arb_pair(vec![("0", "1"), ("0", "1.2"), ("0.6", "1.2"), ("0.5", "1.5")]).prop_map(|(floor, cap)| Kind::Completion { floor, cap });
     let blended = (arb_pair(vec![("0.8", "0.2"), ("0.7", "0.3"), ("0.5", "0.5"), ("0.85", "0.15")]), arb_pair(vec![("0", "1.2"), ("0", "1"), ("0.6", "1.2")]))
         .prop_map(|((ts, gs), (floor, cap))| Kind::Blended { ts, gs, floor, cap });
+    let interpolate = (
+        prop::sample::select(vec![
+            vec![("60", "0"), ("80", "0.6"), ("95", "1")],
+            vec![("0.5", "0"), ("1", "1")],
+            vec![("-5", "0.2"), ("3.3", "0.7"), ("12.5", "1.2")],
+            // Lower is better.
+            vec![("50", "1"), ("20", "0.6"), ("5", "0.15")],
+        ]),
+        prop::sample::select(vec!["zero", "hold", "extrapolate"]),
+    )
+        .prop_map(|(points, below)| Kind::Interpolate { points: table(&points), below });
+    let bands = prop::sample::select(vec![
+        vec![("0", "0.2"), ("50", "0.5"), ("80", "0.8"), ("95", "1")],
+        vec![("-10", "0"), ("0", "0.5"), ("10.5", "1")],
+    ])
+    .prop_map(|b| Kind::Bands { bands: table(&b) });
     (
-        prop_oneof![completion, blended],
+        prop_oneof![3 => completion, 3 => blended, 1 => interpolate, 1 => bands],
         1i64..=40,
         prop::option::weighted(0.6, (
             prop::sample::select(vec!["3", "5", "10", "2.5"]),
@@ -223,6 +258,14 @@ total = {total}
                     param(*cap, f)
                 );
             }
+            Kind::Interpolate { points, below } => {
+                let pts: Vec<String> = points.iter().map(|(x, y)| format!("[{}, {}]", param(*x, f), param(*y, f))).collect();
+                s += &format!("method = \"interpolate\"\npoints = [{}]\nbelow = \"{below}\"\n", pts.join(", "));
+            }
+            Kind::Bands { bands } => {
+                let b: Vec<String> = bands.iter().map(|(x, y)| format!("[{}, {}]", param(*x, f), param(*y, f))).collect();
+                s += &format!("method = \"bands\"\nbands = [{}]\n", b.join(", "));
+            }
         }
         if let Some((b, p, w)) = ind.amplify {
             s += &format!("amplify = {{ bonus_factor = {}, penalty_factor = {}, penalty_below = {} }}\n", param(b, f), param(p, f), param(w, f));
@@ -311,7 +354,7 @@ fn files(c: &Case, shuffle: bool) -> (String, String) {
         subjects += &(subj_cols.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",") + "\n");
     }
 
-    let mut cols = vec!["period", "subject", "indicator", "actual", "target", "growth", "target_growth"];
+    let mut cols = vec!["period", "subject", "indicator", "actual", "target", "growth", "target_growth", "value"];
     if shuffle {
         rng.shuffle(&mut cols);
     }
@@ -320,6 +363,7 @@ fn files(c: &Case, shuffle: bool) -> (String, String) {
         for (k, ind) in c.inds.iter().enumerate() {
             let v = c.values[s][k];
             let blended = matches!(ind.kind, Kind::Blended { .. });
+            let by_value = ind.kind.reads_value();
             let row: Vec<String> = cols
                 .iter()
                 .map(|col| {
@@ -328,8 +372,9 @@ fn files(c: &Case, shuffle: bool) -> (String, String) {
                         "period" => "2026-03".to_string(),
                         "subject" => format!("S{s}"),
                         "indicator" => format!("I{k}"),
-                        "actual" => num(v[0], &mut rng),
-                        "target" => num(v[1], &mut rng),
+                        "value" if by_value => num(value_of(&v), &mut rng),
+                        "actual" if !by_value => num(v[0], &mut rng),
+                        "target" if !by_value => num(v[1], &mut rng),
                         "growth" if blended => num(v[2], &mut rng),
                         "target_growth" if blended => num(v[3], &mut rng),
                         _ => String::new(),
@@ -355,6 +400,34 @@ fn points(ind: &Ind, v: &[Dec; 4]) -> Q {
             let tc = Q::dec(v[0]).div(&Q::dec(v[1])).clamp(&lo, &hi);
             let gc = Q::dec(v[2]).div(&Q::dec(v[3])).clamp(&lo, &hi);
             w.mul(&Q::dec(*ts).mul(&tc).add(&Q::dec(*gs).mul(&gc)))
+        }
+        Kind::Interpolate { points, below } => {
+            let x = Q::dec(value_of(v));
+            let desc = points[0].0 > points[1].0;
+            let before = |a: &Q, b: Dec| if desc { Q::dec(b).lt(a) } else { a.lt(&Q::dec(b)) };
+            let lerp = |k: usize| {
+                let ((x0, y0), (x1, y1)) = (points[k], points[k + 1]);
+                let t = x.sub(&Q::dec(x0)).div(&Q::dec(x1).sub(&Q::dec(x0)));
+                Q::dec(y0).add(&t.mul(&Q::dec(y1).sub(&Q::dec(y0))))
+            };
+            let share = if before(&x, points[0].0) {
+                match *below {
+                    "zero" => Q::int(0),
+                    "hold" => Q::dec(points[0].1),
+                    _ => lerp(0).max0(),
+                }
+            } else {
+                match (1..points.len()).find(|&k| before(&x, points[k].0)) {
+                    Some(k) => lerp(k - 1),
+                    None => Q::dec(points[points.len() - 1].1),
+                }
+            };
+            w.mul(&share)
+        }
+        Kind::Bands { bands } => {
+            let x = value_of(v);
+            let share = bands.iter().rev().find(|(lo, _)| x >= *lo).map_or(Q::int(0), |(_, s)| Q::dec(*s));
+            w.mul(&share)
         }
     };
     match ind.amplify {

@@ -143,12 +143,12 @@ pub struct D {
 }
 
 impl D {
-    fn round(x: f64, s: u8) -> D {
+    pub(crate) fn round(x: f64, s: u8) -> D {
         const P: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
         D { m: (x * P[usize::from(s)]).round() as i64, s }
     }
 
-    fn int(m: i64) -> D {
+    pub(crate) fn int(m: i64) -> D {
         D { m, s: 0 }
     }
 
@@ -156,7 +156,7 @@ impl D {
         Dec::new(self.m, self.s)
     }
 
-    fn write(self, out: &mut Vec<u8>) {
+    pub(crate) fn write(self, out: &mut Vec<u8>) {
         if self.m < 0 {
             out.push(b'-');
         }
@@ -187,7 +187,7 @@ impl std::fmt::Display for D {
     }
 }
 
-fn write_uint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn write_uint(out: &mut Vec<u8>, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -359,7 +359,7 @@ pub enum Item {
 }
 
 /// An occurrence's reason: "{month}月{text}".
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reason {
     pub month: u8,
     pub text: &'static str,
@@ -1038,7 +1038,7 @@ fn is_event(k: Kind) -> bool {
     matches!(k, Kind::Deduction | Kind::Bonus | Kind::Veto | Kind::Demotion)
 }
 
-fn write_period(out: &mut Vec<u8>, month: u8) {
+pub(crate) fn write_period(out: &mut Vec<u8>, month: u8) {
     write_uint(out, u64::from(YEAR));
     out.push(b'-');
     out.push(b'0' + month / 10);

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cadres;
 pub mod r#gen;
 pub mod load;
 pub mod render;

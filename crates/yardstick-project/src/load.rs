@@ -124,6 +124,19 @@ pub fn score_problems(model: &Model, errors: &[ScoreError]) -> Vec<Problem> {
                     format!("“{subject}”没有静态系数档次"),
                     format!("'{subject}' has no static coefficient level"),
                 ),
+                ScoreErrorKind::MissingParentLevel { input } => {
+                    let parent = e.subject.and_then(|s| model.subjects[s as usize].parent).map(|p| model.subjects[p as usize].key.clone());
+                    match parent {
+                        Some(parent) => Msg::new(
+                            format!("{p}：“{subject}”的上级“{parent}”缺少“{input}”（挂钩系数需要）"),
+                            format!("{p}: '{parent}', the parent of '{subject}', has no '{input}' (needed by the parent coefficient)"),
+                        ),
+                        None => Msg::new(
+                            format!("“{subject}”没有上级，无法取得挂钩系数“{input}”"),
+                            format!("'{subject}' has no parent to take the coefficient '{input}' from"),
+                        ),
+                    }
+                }
             };
             Problem { place: Place { file: "data".into(), field: (!indicator.is_empty()).then(|| format!("{subject}/{indicator}")), ..Place::default() }, msg }
         })
