@@ -13,7 +13,7 @@ use common::{Cred, UNITS, World, seed};
 use serde_json::{Value, json};
 use yardstick_storage::Db;
 
-on_both_backends!(example_e_with_a_move_mid_year, people_are_checked);
+on_both_backends!(example_e_with_a_move_mid_year, people_are_checked, people_pages);
 
 fn api(path: &str) -> String {
     format!("/api/v1{path}")
@@ -208,4 +208,34 @@ async fn people_are_checked(db: Db) {
     let audit = w.get(&api("/audit?limit=1000"), &admin).await.ok();
     let has = |action: &str, entity: &str| audit.as_array().unwrap().iter().any(|e| e["action"] == action && e["entity"] == entity);
     assert!(has("create", "person") && has("link_person", "user"), "people and links are audited");
+}
+
+/// The office adds a person and records a move in the page; a unit's leader sees only the
+/// unit's people; a cadre opens their own appraisal page.
+async fn people_pages(db: Db) {
+    let E { w, admin } = world_e(db).await;
+    let Cred::Session { cookie, csrf } = admin.clone() else { panic!("a session") };
+    let form = |uri: &str, body: String| {
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("cookie", format!("ys_session={cookie}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("_csrf={csrf}&{body}")))
+            .unwrap()
+    };
+    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    let r = w.raw(form("/people", format!("key=C2&name={}&unit=ED&kind=cadre&category=cadres&section=&post={}&from=2026-01", enc("孙某"), enc("副局长")))).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = w.raw(form("/people/move", format!("person=C2&unit=FG&section=&post={}&from=2026-09", enc("局长")))).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = String::from_utf8_lossy(&w.get("/people", &admin).await.body).into_owned();
+    assert!(page.contains("孙某") && page.contains("2026-01–2026-08") && page.contains("2026-09–至今"), "{page}");
+    // A bad month comes back named.
+    let r = w.raw(form("/people/move", "person=C2&unit=ED&from=sometime".into())).await;
+    assert_eq!(r.status, 422);
+    let ed_lead = w.sign_in("ed_lead").await;
+    let page = String::from_utf8_lossy(&w.get("/people", &ed_lead).await.body).into_owned();
+    assert!(page.contains("张某") && !page.contains("孙某"), "ED's leader sees ED's people only");
+    assert!(!page.contains("新增人员"), "and cannot add people");
 }

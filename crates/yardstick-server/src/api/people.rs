@@ -29,12 +29,16 @@ pub(crate) struct PeopleQuery {
 /// their unit's people; a department its own unit's.
 #[utoipa::path(get, path = "/people", tag = "registry", params(PeopleQuery), responses((status = 200, body = Vec<PersonOut>), (status = 403)))]
 pub(crate) async fn list_people(State(st): State<AppState>, Caller(a): Caller, Q(q): Q<PeopleQuery>) -> ApiResult<Json<Vec<PersonOut>>> {
-    let scope = authz::require(&a, Perm::ReadRegistry)?;
+    Ok(Json(list(&st, &a, q.unit).await?))
+}
+
+pub(crate) async fn list(st: &AppState, a: &auth::Auth, unit: Option<String>) -> ApiResult<Vec<PersonOut>> {
+    let scope = authz::require(a, Perm::ReadRegistry)?;
     let unit = match scope {
-        Scope::All => q.unit,
+        Scope::All => unit,
         _ => {
             let own = a.user.unit_key.clone().ok_or_else(ApiError::forbidden)?;
-            if q.unit.as_ref().is_some_and(|u| *u != own) {
+            if unit.as_ref().is_some_and(|u| *u != own) {
                 return Err(ApiError::forbidden());
             }
             Some(own)
@@ -45,7 +49,7 @@ pub(crate) async fn list_people(State(st): State<AppState>, Caller(a): Caller, Q
         let postings = st.db.postings(&person.key).await?;
         out.push(PersonOut { person, postings });
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -88,7 +92,11 @@ fn bad(field: &str, zh: String, en: String) -> ApiError {
 /// Adds a person (the office's administrator).
 #[utoipa::path(post, path = "/people", tag = "registry", request_body = PersonBody, responses((status = 201, body = PersonOut), (status = 403), (status = 409), (status = 422)))]
 pub(crate) async fn create_person(State(st): State<AppState>, Caller(a): Caller, Body(b): Body<PersonBody>) -> ApiResult<(StatusCode, Json<PersonOut>)> {
-    authz::require(&a, Perm::ManageRegistry)?;
+    Ok((StatusCode::CREATED, Json(create(&st, &a, b).await?)))
+}
+
+pub(crate) async fn create(st: &AppState, a: &auth::Auth, b: PersonBody) -> ApiResult<PersonOut> {
+    authz::require(a, Perm::ManageRegistry)?;
     let key = b.key.trim();
     if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(bad("key", "编码只能用字母、数字、- 和 _（1–64 个）".into(), "the key takes letters, digits, - and _ (1–64)".into()));
@@ -120,7 +128,7 @@ pub(crate) async fn create_person(State(st): State<AppState>, Caller(a): Caller,
     st.db.create_person(&person, from.as_deref(), &a.user.username, now_ms()).await?;
     st.models.invalidate();
     let postings = st.db.postings(key).await?;
-    Ok((StatusCode::CREATED, Json(PersonOut { person, postings })))
+    Ok(PersonOut { person, postings })
 }
 
 #[derive(Deserialize)]
@@ -145,12 +153,16 @@ pub struct MoveBody {
 #[utoipa::path(post, path = "/people/{key}/moves", tag = "registry", params(("key" = String, Path)), request_body = MoveBody,
     responses((status = 201, body = Object), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(crate) async fn move_person(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PersonPath>, Body(b): Body<MoveBody>) -> ApiResult<(StatusCode, Json<Posting>)> {
-    authz::require(&a, Perm::ManageRegistry)?;
+    Ok((StatusCode::CREATED, Json(move_to(&st, &a, &p.key, &b).await?)))
+}
+
+pub(crate) async fn move_to(st: &AppState, a: &auth::Auth, key: &str, b: &MoveBody) -> ApiResult<Posting> {
+    authz::require(a, Perm::ManageRegistry)?;
     let from = month("from", &b.from)?;
     st.db.unit(b.unit.trim()).await?.ok_or_else(|| bad("unit", format!("单位“{}”不存在", b.unit), format!("the unit '{}' does not exist", b.unit)))?;
-    let posting = st.db.move_person(&p.key, b.unit.trim(), b.section.trim(), b.post.trim(), &from, &a.user.username, now_ms()).await?;
+    let posting = st.db.move_person(key, b.unit.trim(), b.section.trim(), b.post.trim(), &from, &a.user.username, now_ms()).await?;
     st.models.invalidate();
-    Ok((StatusCode::CREATED, Json(posting)))
+    Ok(posting)
 }
 
 #[derive(Deserialize, ToSchema)]

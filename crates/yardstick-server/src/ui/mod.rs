@@ -35,6 +35,7 @@ pub mod oversight;
 pub mod plan_book;
 pub mod desk;
 pub mod evaluations;
+pub mod people;
 pub mod imports;
 pub mod notice;
 pub mod results;
@@ -78,6 +79,8 @@ pub fn router() -> Router<AppState> {
         .route("/appeals/route", post(appeals::route))
         .route("/appeals/answer", post(appeals::answer))
         .route("/imports", get(imports::page))
+        .route("/people", get(people::page).post(people::add))
+        .route("/people/move", post(people::move_person))
         .route("/evaluations", get(evaluations::list_page).post(evaluations::create))
         .route("/evaluations/{key}", get(evaluations::detail_page))
         .route("/evaluations/{key}/open", post(evaluations::open))
@@ -323,6 +326,7 @@ impl Chrome {
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);
             add("/admin/units", "单位", "Units", registry_admin);
+            add("/people", "人员", "People", registry_admin || a.user.role == Role::UnitLeader);
             add("/admin/categories", "单位类别", "Categories", registry_admin);
             add("/admin/plans", "考核方案", "Plans", can(Perm::ManagePlans) || can(Perm::ReadAudit));
             add("/audit", "审计日志", "Audit log", can(Perm::ReadAudit));

@@ -983,15 +983,25 @@ fn line_after(text: &str, prefix: &str) -> Option<String> {
 /// `GET /results/{plan}/{period}/{subject}`: where every point went, from the published
 /// explanation, with the period's publication history.
 pub async fn explain_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri, Params(p): Params<SubjectPath>, Q(q): Q<ExplainQuery>) -> ApiResult<Response> {
-    let scope = authz::require(&a, Perm::ReadExplanation)?;
-    let unit = st.db.unit(&p.subject).await?.ok_or_else(|| ApiError::not_found(format!("单位“{}”不存在", p.subject), format!("the unit '{}' does not exist", p.subject)))?;
     let own_cat = match &a.user.unit_key {
         Some(u) => st.db.unit(u).await?.and_then(|u| u.category_key),
         None => None,
     };
-    if !authz::reaches(&a, scope, &unit.key, unit.category_key.as_deref(), own_cat.as_deref()) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "您只能查看本单位的得分说明", "you may open only your own unit's explanation"));
-    }
+    let unit = match st.db.unit(&p.subject).await? {
+        Some(unit) => {
+            let scope = authz::require(&a, Perm::ReadExplanation)?;
+            if !authz::reaches(&a, scope, &unit.key, unit.category_key.as_deref(), own_cat.as_deref()) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "您只能查看本单位的得分说明", "you may open only your own unit's explanation"));
+            }
+            unit
+        }
+        // A person's appraisal (M12), for whom `reach_person` allows; shown as a subject of its category.
+        None => {
+            let person = st.db.person(&p.subject).await?.ok_or_else(|| ApiError::not_found(format!("“{}”不存在", p.subject), format!("'{}' does not exist", p.subject)))?;
+            api::people::reach_person(&st, &a, Perm::ReadExplanation, &person, Period::parse(&p.period)).await?;
+            yardstick_storage::registry::Unit { key: person.key, name: person.name, category_key: person.category_key, area_key: None, static_level: None, active: true }
+        }
+    };
     let plan = st.db.plan(&p.plan).await?.ok_or_else(|| ApiError::not_found(format!("方案“{}”不存在", p.plan), format!("the plan '{}' does not exist", p.plan)))?;
     let period = Period::parse(&p.period).ok_or_else(|| ApiError::bad_request("bad_period", format!("期间“{}”无效", p.period), format!("the period '{}' is not valid", p.period)))?.to_string();
     let preview = q.preview.as_deref().is_some_and(|x| x == "1" || x == "true");
