@@ -23,6 +23,7 @@ pub struct PersonRow {
     pub kind: &'static str,
     pub unit: String,
     pub section: String,
+    pub section_head: bool,
     pub post: String,
     pub category: String,
     pub history: Vec<String>,
@@ -66,6 +67,7 @@ async fn tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, problem: Option<Str
             key: x.person.key,
             name: x.person.name,
             section: x.person.section,
+            section_head: x.person.section_head,
             post: x.person.post,
         })
         .collect();
