@@ -346,6 +346,13 @@ async fn pages_work_without_script(db: Db) {
     let r = w.raw(anon_form(format!("a_L1={}&a_L2={}", enc("优秀"), enc("称职")))).await;
     assert_eq!(r.status, 409);
     assert!(r.html().contains("只能投一次"));
+    // A signed-in user holding a code votes through the same page (the form carries the
+    // session's CSRF token).
+    let second = sheet.split("class=\"code-text\">").nth(2).unwrap().split('<').next().unwrap().to_string();
+    let ballot = String::from_utf8_lossy(&w.get(&format!("/v/{second}"), &admin).await.body).into_owned();
+    assert!(ballot.contains("name=\"_csrf\""), "the signed-in voter's form carries the token");
+    let r = w.raw(form(&format!("/v/{second}"), format!("a_L1={}&a_L2={}", enc("称职"), enc("称职")))).await;
+    assert_eq!(r.status, 200, "{}", r.text());
     // Typing the code on /v leads to the ballot.
     let r = w.get(&format!("/v?code={}", code.to_lowercase()), &Cred::Anon).await;
     assert_eq!(r.status, 303);
