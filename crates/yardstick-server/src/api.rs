@@ -879,12 +879,18 @@ async fn get_values(State(st): State<AppState>, Caller(a): Caller, Params(p): Pa
     reach_unit(&st, &a, Perm::ReadValues, &p.unit).await?;
     plan_exists(&st, &p.plan).await?;
     let period = parse_period(&p.period)?.to_string();
-    let values = st.db.values(&p.plan, std::slice::from_ref(&period), Some(&p.unit)).await?;
-    let occ = st.db.occurrences(&p.plan, std::slice::from_ref(&period), Some(&p.unit)).await?;
-    Ok(Json(ValuesOut {
+    Ok(Json(subject_values(&st, &p.plan, &period, &p.unit).await?))
+}
+
+/// A subject's (a unit's or a person's) values and occurrences in a period.
+pub(crate) async fn subject_values(st: &AppState, plan: &str, period: &str, subject: &str) -> ApiResult<ValuesOut> {
+    let period = period.to_string();
+    let values = st.db.values(plan, std::slice::from_ref(&period), Some(subject)).await?;
+    let occ = st.db.occurrences(plan, std::slice::from_ref(&period), Some(subject)).await?;
+    Ok(ValuesOut {
         values: values.into_iter().map(|v| ValueOut { indicator: v.indicator, field: v.field, value: v.value, updated_ms: v.updated_ms, updated_by: v.updated_by }).collect(),
         occurrences: occ.into_iter().map(|o| OccurrenceOut { id: o.id, indicator: o.indicator, field: o.field, amount: o.amount, reason: o.reason, recorded_ms: o.recorded_ms, recorded_by: o.recorded_by }).collect(),
-    }))
+    })
 }
 
 /// A responsible department writes only the indicators it is the `source` of (its unit's

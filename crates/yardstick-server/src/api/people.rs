@@ -247,13 +247,7 @@ pub(crate) async fn get_person_values(State(st): State<AppState>, Caller(a): Cal
     let period = parse_period(&p.period)?;
     reach_person(&st, &a, Perm::ReadValues, &person, Some(period)).await?;
     plan_exists(&st, &p.plan).await?;
-    let period = period.to_string();
-    let values = st.db.values(&p.plan, std::slice::from_ref(&period), Some(&person.key)).await?;
-    let occ = st.db.occurrences(&p.plan, std::slice::from_ref(&period), Some(&person.key)).await?;
-    Ok(Json(ValuesOut {
-        values: values.into_iter().map(|v| ValueOut { indicator: v.indicator, field: v.field, value: v.value, updated_ms: v.updated_ms, updated_by: v.updated_by }).collect(),
-        occurrences: occ.into_iter().map(|o| OccurrenceOut { id: o.id, indicator: o.indicator, field: o.field, amount: o.amount, reason: o.reason, recorded_ms: o.recorded_ms, recorded_by: o.recorded_by }).collect(),
-    }))
+    Ok(Json(subject_values(&st, &p.plan, &period.to_string(), &person.key).await?))
 }
 
 /// Writes a person's figures of a period: the office any person's; a unit's reporter or
