@@ -281,6 +281,12 @@ async fn definitions_are_checked(db: Db) {
     d["period"] = json!(common::MARCH);
     let r = w.send(Method::POST, &api("/panels"), &admin, Some(d)).await;
     assert_eq!(fields(&r), ["indicator"]);
+    // A quarter: PROJ is entered monthly, so not in 2026-Q2.
+    w.db.open_period(PLAN, "2026-Q2", "seed", yardstick_server::auth::now_ms()).await.expect("Q2 opens");
+    let mut d = panel("x");
+    d["period"] = json!("2026-Q2");
+    let r = w.send(Method::POST, &api("/panels"), &admin, Some(d)).await;
+    assert_eq!(fields(&r), ["period"]);
     // A given highest score; only the office forms panels.
     let mut d = panel("x");
     d["max_score"] = json!("12.5");
@@ -367,10 +373,15 @@ async fn pages_by_plain_form_posts(db: Db) {
     let w = seed(db).await;
     let admin = w.sign_in("admin").await;
     prepare(&w, &admin).await;
-    // The office forms a panel on the page.
+    // The office forms a panel on the page (Chinese by default, English on request).
     let page = w.get("/panels", &admin).await;
     page.expect(200, None);
-    assert!(html(&page).contains("专家评审"), "{}", page.text());
+    assert!(html(&page).contains("专家评审") && html(&page).contains("组建评审组"), "{}", page.text());
+    let page = w.get("/panels?lang=en", &admin).await;
+    assert!(html(&page).contains("Form a panel"), "{}", page.text());
+    // Experts have the page in their navigation; a unit's reporter does not.
+    assert!(html(&w.get("/", &w.sign_in("expert").await).await).contains("href=\"/panels\""));
+    assert!(!html(&w.get("/", &w.sign_in("reporter").await).await).contains("href=\"/panels\""));
     let body = format!(
         "key=xm&name={}&plan={PLAN}&period={MAY}&indicator=PROJ&experts={}&units={}&ties={}&spread_flag=3&trim_from=5&max_score=",
         urlencode("五月项目评审"),
@@ -408,7 +419,10 @@ async fn pages_by_plain_form_posts(db: Db) {
     assert!(r.status.is_redirection(), "{}: {}", r.status, r.text());
     let page = w.get("/panels/xm", &admin).await;
     let h = html(&page);
-    assert!(h.contains("7.75") && h.contains("已应用"), "{h}");
+    assert!(h.contains("7.75") && h.contains("已应用") && h.contains("现场察看：进度正常"), "{h}");
+    // A leader's page: the results, no expert's score or comment.
+    let h = html(&w.get("/panels/xm", &w.sign_in("viewer").await).await);
+    assert!(h.contains("7.75") && !h.contains("现场察看") && !h.contains("8.50"), "{h}");
     // A unit's reporter has no panel pages.
     let rep = w.sign_in("reporter").await;
     w.get("/panels", &rep).await.expect(403, None);

@@ -248,6 +248,8 @@ struct DetailTpl {
     status_label: &'static str,
     closed: String,
     experts: Vec<String>,
+    /// The members as (user name, label), for the office's tie form.
+    members: Vec<(String, String)>,
     units: Vec<UnitLine>,
     ties: Vec<TieOut>,
     scores: Vec<ScoreLine>,
@@ -333,6 +335,7 @@ async fn detail_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, key: &str, f
         status: d.panel.status.clone(),
         closed: d.panel.closed_ms.map(datetime).unwrap_or_default(),
         experts: d.experts.clone().unwrap_or_default().iter().map(|e| who(e)).collect(),
+        members: d.experts.clone().unwrap_or_default().iter().map(|e| (e.clone(), who(e))).collect(),
         units: d.units.clone(),
         ties: d.ties.iter().map(|t| TieOut { expert: who(&t.expert), ..t.clone() }).collect(),
         scores,
