@@ -82,7 +82,8 @@ pub fn outcome(scores: &[(String, i64)], trim_from: i64, spread_flag_cents: i64)
 /// A score as written: a number from 0 to `max_cents` with at most two decimals, in cents.
 fn score_cents(text: &str, max_cents: i64) -> Option<i64> {
     let t = text.trim();
-    if t.is_empty() || t.starts_with('+') || t.starts_with('-') && t != "-0" {
+    // Signs are refused: a score is written as a plain number.
+    if t.is_empty() || t.starts_with(['+', '-']) {
         return None;
     }
     let c = Dec::parse(t).ok()?.to_cents()?;
@@ -309,10 +310,10 @@ fn cents_of(p: &Panel, what: &str, text: &str) -> ApiResult<i64> {
     Dec::parse(text).ok().and_then(Dec::to_cents).ok_or_else(|| ApiError::internal(format!("panel '{}': stored {what} '{text}'", p.key)))
 }
 
-/// The indicator of the panel's period, if it takes one number: its name and field.
+/// The indicator of the panel's period, if it takes one number: its input field, and its
+/// largest weight over the units' categories (the default highest score).
 struct Target {
     field: String,
-    /// Weight per unit's category (for the default highest score).
     weight: Dec,
 }
 
@@ -421,7 +422,7 @@ pub(crate) async fn create(st: &AppState, a: &auth::Auth, b: CreatePanel) -> Api
         }
         (Some(pl), Some(x)) if i64::from(x.year) != pl.year => p.push(at("period", format!("期间 {x} 不在方案年度 {} 内", pl.year), format!("the period {x} is outside the plan year {}", pl.year))),
         (Some(pl), Some(x)) if !st.db.periods(&pl.key).await?.iter().any(|r| r.period == x.to_string()) => {
-            p.push(at("period", format!("期间 {x} 尚未开启", ), format!("the period {x} has not been opened")));
+            p.push(at("period", format!("期间 {x} 尚未开启"), format!("the period {x} has not been opened")));
         }
         _ => {}
     }
@@ -829,7 +830,7 @@ mod tests {
         assert_eq!(score_cents("8.55", 1000), Some(855));
         assert_eq!(score_cents(" 10 ", 1000), Some(1000));
         assert_eq!(score_cents("0", 1000), Some(0));
-        for bad in ["10.01", "-1", "8.555", "abc", "", "+5", "1e1"] {
+        for bad in ["10.01", "-1", "-0", "8.555", "abc", "", "+5", "1e1"] {
             assert_eq!(score_cents(bad, 1000), None, "{bad}");
         }
     }
