@@ -82,6 +82,18 @@ pub enum Perm {
     /// Import a survey's answers as a survey indicator's counts, and draw a sample of
     /// respondents from a roster (the third-party surveyor, the office).
     ImportSurveys,
+    /// Read expert panels: their definition, progress and, once closed, the result per unit
+    /// (the office, leaders, auditors). Experts see their own panels through `ScoreAsExpert`.
+    ReadPanels,
+    /// See each expert's score and comment in a panel (the office, auditors); leaders see
+    /// only the panel's result per unit, unit users nothing of a panel.
+    ReadPanelScores,
+    /// Form expert panels, record ties, close panels and apply their results as an
+    /// indicator's values (the office).
+    ManageExpertPanels,
+    /// Score the units of the panels one is a member of, and declare a tie with a unit (an
+    /// expert; membership and ties are checked by `api::panels`).
+    ScoreAsExpert,
 }
 
 /// Over what a held permission reaches.
@@ -101,16 +113,18 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
     use Role::*;
     use Scope::*;
     match (role, perm) {
+        // Only experts score as experts; the office manages panels.
+        (Admin | Staff, ScoreAsExpert) => None,
         (Admin, _) => Some(All),
         // Office staff: everything but users, the registry, plans and publication.
         (Staff, ManageRegistry | ManageUsers | ManagePlans | Publish | Submit | Appeal | Respond) => None,
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData | ReadEvaluations) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData | ReadEvaluations | ReadPanels | ReadPanelScores) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
-        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation | ReadEvaluations) => Some(All),
+        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation | ReadEvaluations | ReadPanels) => Some(All),
         (Viewer, _) => None,
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
@@ -139,6 +153,8 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         // answers (the counts of a survey indicator, for any unit) and draws samples.
         (Expert | Surveyor, ReadRegistry | ReadPlans) => Some(All),
         (Surveyor, ImportSurveys) => Some(All),
+        // An expert scores in the panels they are a member of (`api::panels` checks which).
+        (Expert, ScoreAsExpert) => Some(All),
         (Expert | Surveyor, _) => None,
     }
 }

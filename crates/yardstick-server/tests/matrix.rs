@@ -112,6 +112,11 @@ fn evaluation(key: &str) -> Value {
     })
 }
 
+/// An expert panel on PROJ in 2026-06 (plan version 2, see `walk`).
+fn panel(key: &str, experts: &[&str], units: &[&str]) -> Value {
+    json!({ "key": key, "name": "矩阵测试专家评审", "plan": PLAN, "period": "2026-06", "indicator": "PROJ", "experts": experts, "units": units, "spread_flag": "3" })
+}
+
 /// The ids a world's rows need.
 struct Ids {
     /// A computed, unpublished result set of 2026-03 (the matrix publishes it as version 2).
@@ -276,6 +281,8 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403 403 403  ok  ok"),
         row(M::GET, "/ballots/{code}", "an unused code of mz", format!("/ballots/{}", ids.ballot_code), None,
                                                                                          " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
+        row(M::GET, "/panels", "", "/panels", None,                                      "401  ok  ok 403 403 403  ok 403  ok  ok"),
+        row(M::GET, "/panels/{key}", "xm (the expert is a member)", "/panels/xm", None,  "401  ok  ok 403 403 403  ok 403  ok  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -371,6 +378,17 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(M::POST, "/ballots/{code}", "an unused code of mz", format!("/ballots/{}", ids.ballot_code), Some(json!({ "answers": { "L1": "称职", "L2": "优秀" } })),
                                                                                          " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
         row(M::POST, "/evaluations/{key}/close", "open mz", "/evaluations/mz/close", None, "401  ok  ok 403 403 403 403 403 403 403"),
+        // Expert panels (issue 6, item 7): the office forms, closes and applies them; an
+        // expert scores and declares ties in the panels they belong to (`xm`, open); leaders
+        // and auditors read them; `done` is closed, its result applied into 2026-06.
+        row(M::POST, "/panels", "", "/panels", Some(panel("new", &["expert"], &["A1"])),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/panels/{key}/scores", "a member of open xm", "/panels/xm/scores", Some(json!({ "unit": "A1", "score": "8.5", "comment": "矩阵测试：现场察看" })),
+                                                                                         "401 403 403 403 403 403  ok 403 403 403"),
+        row(M::POST, "/panels/{key}/ties", "the expert of open xm", "/panels/xm/ties", Some(json!({ "unit": "A2", "reason": "矩阵测试：亲属", "expert": "expert" })),
+                                                                                         "401  ok  ok 403 403 403  ok 403 403 403"),
+        row(M::POST, "/panels/{key}/close", "open xm", "/panels/xm/close", None,        "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/panels/{key}/apply", "closed done", "/panels/done/apply", None,  "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/computations", "", format!("{p}/periods/{APRIL}/computations"), None,
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/publications", "", format!("{p}/periods/{MARCH}/publications"),
@@ -457,6 +475,14 @@ async fn walk(backend: Backend, caller: usize) -> Vec<String> {
     w.send(Method::POST, "/api/v1/evaluations/done/close", &admin, None).await.expect(200, None);
     let issued = w.send(Method::POST, "/api/v1/evaluations/mz/codes", &admin, Some(json!({ "group": "考核组", "count": 1 }))).await.ok();
     let ballot_code = issued["codes"][0].as_str().expect("a code").to_string();
+    // Expert panels on PROJ (plan version 2 from June): `xm` open, `done` scored and closed.
+    w.send(Method::POST, &format!("/api/v1/plans/{PLAN}/versions"), &admin, Some(json!({ "toml": common::plan_with_panel_indicator("2026-06"), "note": "专家评审" }))).await.expect(201, None);
+    w.db.open_period(PLAN, "2026-06", "seed", yardstick_server::auth::now_ms()).await.expect("June opens");
+    w.send(Method::POST, "/api/v1/panels", &admin, Some(panel("xm", &["expert"], &["A1", "A2"]))).await.expect(201, None);
+    w.send(Method::POST, "/api/v1/panels", &admin, Some(panel("done", &["expert"], &["A1"]))).await.expect(201, None);
+    let expert = w.token("expert").await;
+    w.send(Method::POST, "/api/v1/panels/done/scores", &expert, Some(json!({ "unit": "A1", "score": "9", "comment": "矩阵测试" }))).await.expect(204, None);
+    w.send(Method::POST, "/api/v1/panels/done/close", &admin, None).await.expect(200, None);
     let ids = Ids {
         march_correction: correction_set.set_id,
         other_user: w.user_id(REPORTER_B).await,

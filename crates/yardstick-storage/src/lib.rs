@@ -16,6 +16,7 @@ pub mod appeals;
 pub mod reminders;
 pub mod imports;
 pub mod evaluations;
+pub mod panels;
 
 pub use accounts::{NewUser, Role};
 

@@ -36,6 +36,7 @@ pub mod plan_book;
 pub mod desk;
 pub mod evaluations;
 pub mod people;
+pub mod panels;
 pub mod imports;
 pub mod notice;
 pub mod results;
@@ -87,6 +88,12 @@ pub fn router() -> Router<AppState> {
         .route("/evaluations/{key}/close", post(evaluations::close))
         .route("/evaluations/{key}/paper", post(evaluations::paper))
         .route("/evaluations/{key}/codes", post(evaluations::codes))
+        .route("/panels", get(panels::list_page).post(panels::create))
+        .route("/panels/{key}", get(panels::detail_page))
+        .route("/panels/{key}/scores", post(panels::score))
+        .route("/panels/{key}/ties", post(panels::tie))
+        .route("/panels/{key}/close", post(panels::close))
+        .route("/panels/{key}/apply", post(panels::apply))
         .route("/v", get(evaluations::enter))
         .route("/v/{code}", get(evaluations::ballot).post(evaluations::cast))
         .route("/desk", get(desk::desk))
@@ -322,6 +329,7 @@ impl Chrome {
             add("/desk", "本期工作台", "Period desk", can(Perm::Compute));
             add("/appeals", "申诉", "Appeals", can(Perm::ReadAppeals));
             add("/evaluations", "民主测评", "Evaluations", can(Perm::ReadEvaluations));
+            add("/panels", "专家评审", "Expert panels", can(Perm::ReadPanels) || can(Perm::ScoreAsExpert));
             add("/imports", "导入", "Import", can(Perm::ManageRegistry) || (can(Perm::WriteValues) && a.user.role != Role::Reporter && a.user.role != Role::UnitLeader));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);

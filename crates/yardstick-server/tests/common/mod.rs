@@ -84,6 +84,38 @@ per = 2
 cap = 10
 "#;
 
+/// The plan text with a second version from `from` (a month): category A gets a project
+/// indicator `PROJ` scored by an expert panel (`direct`, 10 points) and GDP weighs 90 there.
+pub fn plan_with_panel_indicator(from: &str) -> String {
+    format!(
+        r#"{PLAN_TOML}
+[[versions]]
+key = "v2"
+from = "{from}"
+note = "增加重大项目专家评审"
+
+[[versions.indicators]]
+key = "GDP"
+name = "地区生产总值"
+unit = "亿元"
+source = "统计局"
+method = "completion"
+weight = 100
+weights = {{ A = 90 }}
+cap = 1.2
+
+[[versions.indicators]]
+key = "PROJ"
+name = "重大项目推进"
+kind = "project"
+source = "专家组"
+categories = ["A"]
+method = "direct"
+weight = 10
+"#
+    )
+}
+
 /// The seeded units: (key, name, category).
 pub const UNITS: [(&str, &str, &str); 5] = [("A1", "城关镇", "A"), ("A2", "高村镇", "A"), ("A3", "河西镇", "A"), ("B1", "发改局", "B"), ("B2", "财政局", "B")];
 
