@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use yardstick_engine::Dec;
-use yardstick_engine::ballot::{self, Ballot, BallotRules, Malformed, Void};
+use yardstick_engine::ballot::{self, Ballot, BallotRules, Void};
 use yardstick_formats::{Msg, Place, Problem};
 use yardstick_storage::evaluations::{CodeCount, Evaluation, StoredBallot};
 use yardstick_storage::values::ValueRow;
@@ -383,9 +383,8 @@ fn read_ballot(s: &EvaluationSpec, group: u32, b: &BallotBody) -> ApiResult<Ball
         return Err(ApiError::invalid(problems));
     }
     let ballot = Ballot { group, answers };
-    ballot::shape(&ballot, s.subjects.len(), s.groups.len(), s.answers.len()).map_err(|m| match m {
-        Malformed::Group(_) | Malformed::Length { .. } | Malformed::Answer { .. } => ApiError::internal(format!("ballot shape: {m:?}")),
-    })?;
+    // Built above from the evaluation itself, so a misshapen ballot is a fault here, not input.
+    ballot::shape(&ballot, s.subjects.len(), s.groups.len(), s.answers.len()).map_err(|m| ApiError::internal(format!("ballot shape: {m:?}")))?;
     Ok(ballot)
 }
 

@@ -220,7 +220,8 @@ async fn list_tpl(st: &AppState, a: &Auth, lang: Lang, uri: &Uri, form: DefineFo
 
 /// `GET /evaluations`.
 pub async fn list_page(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, uri: Uri) -> ApiResult<Response> {
-    let year = 1970 + crate::auth::now_ms() / 1000 / 86_400 / 365;
+    // This year in Beijing time, from the same calendar the pages print dates with.
+    let year = datetime(crate::auth::now_ms()).get(..4).and_then(|y| y.parse::<i64>().ok()).unwrap_or(2026);
     Ok(render(&list_tpl(&st, &a, lang, &uri, DefineForm::example(year), Vec::new()).await?))
 }
 
