@@ -18,6 +18,7 @@ pub mod num;
 pub mod oversight;
 pub mod period;
 pub mod rank;
+pub mod rewards;
 pub mod score;
 
 pub use data::{DataSet, Event, PeriodData, PeriodDataBuilder, Roster};

@@ -24,6 +24,8 @@ pub struct Model {
     /// Consequence rules (M14).
     pub consequences: Vec<crate::oversight::ConsequenceRule>,
     pub rectification: crate::oversight::Rectification,
+    /// Reward rules (M12, M14): how a period's bonus pool is allocated.
+    pub rewards: Vec<crate::rewards::RewardRule>,
 }
 
 #[derive(Clone, Debug)]

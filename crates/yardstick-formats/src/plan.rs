@@ -77,6 +77,32 @@ struct RawPlan {
     consequences: Vec<RawConsequence>,
     #[serde(default)]
     rectification: Option<RawRectification>,
+    #[serde(default)]
+    rewards: Vec<RawReward>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReward {
+    key: Spanned<String>,
+    name: String,
+    level: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    pool: Option<NumText>,
+    grades: Vec<RawRewardGrade>,
+    #[serde(default)]
+    static_coefficient: bool,
+    #[serde(default)]
+    by_score: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRewardGrade {
+    name: String,
+    factor: Option<NumText>,
+    amount: Option<NumText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -684,6 +710,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
     }
     check_weights(&mut cx, &versions, &categories, &subjects, year);
     let (warnings, consequences, rectification) = build_oversight(&mut cx, &raw.warnings, &raw.consequences, raw.rectification.as_ref(), &versions, &all_grades);
+    let rewards = build_rewards(&mut cx, &raw.rewards, &categories, &grade_sets, !coefficients.static_levels.is_empty());
 
     if !cx.problems.is_empty() {
         // Later versions inherit the first one's indicators, and with them its problems:
@@ -693,7 +720,7 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         return Err(cx.problems);
     }
     let info = PlanInfo { key: raw.plan.key, name: raw.plan.name, year, office: raw.plan.office };
-    Ok(LoadedPlan { model: Model { plan: info, subjects, series, categories, grade_sets, versions, coefficients, warnings, consequences, rectification } })
+    Ok(LoadedPlan { model: Model { plan: info, subjects, series, categories, grade_sets, versions, coefficients, warnings, consequences, rectification, rewards } })
 }
 
 /// The warning and consequence rules and the rectification settings (M14, M15).
@@ -810,6 +837,102 @@ fn build_oversight(
         rectification.grades = r.grades.clone();
     }
     (ws, cs, rectification)
+}
+
+/// Whether an amount in yuan is whole fen (`12.30`, `12.300`; not `12.305`).
+fn whole_fen(d: Dec) -> bool {
+    let (n, den) = d.as_fraction();
+    (n * 100) % den == 0
+}
+
+/// The reward rules (`[[rewards]]`, M12/M14), checked.
+fn build_rewards(cx: &mut Ctx<'_>, raw: &[RawReward], categories: &[Category], grade_sets: &[GradeSet], has_static: bool) -> Vec<yardstick_engine::rewards::RewardRule> {
+    use yardstick_engine::rewards::{RewardGrade, RewardRule, Worth};
+    let mut out: Vec<RewardRule> = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let span = Some(r.key.span());
+        let path = format!("rewards[{i}]");
+        let key = r.key.get_ref().trim().to_string();
+        if key.is_empty() || key.len() > 40 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            cx.at(span.clone(), format!("{path}.key"), Msg::new("编码由 1–40 个字母、数字、-、_ 组成", "the key is 1–40 letters, digits, - or _"));
+        } else if out.iter().any(|o| o.key == key) {
+            cx.at(span.clone(), format!("{path}.key"), Msg::new(format!("奖励规则编码“{key}”重复"), format!("the reward key '{key}' is repeated")));
+        }
+        let name = r.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            cx.at(span.clone(), format!("{path}.name"), Msg::new("名称应为 1–100 字", "the name is 1–100 characters"));
+        }
+        let Some(level) = Level::parse(&r.level) else {
+            cx.at(span, format!("{path}.level"), Msg::new(
+                format!("“{}”不是期间层级（month、quarter、half、year）", r.level),
+                format!("'{}' is not a level (month, quarter, half, year)", r.level),
+            ));
+            continue;
+        };
+        // The grades a rewarded subject can have: those of the categories' grade sets.
+        let mut covered: Vec<&Category> = Vec::new();
+        for c in &r.categories {
+            match categories.iter().find(|x| &x.key == c) {
+                Some(x) => covered.push(x),
+                None => cx.at(span.clone(), format!("{path}.categories"), unknown_msg("类别", "category", c)),
+            }
+        }
+        if r.categories.is_empty() {
+            covered = categories.iter().collect();
+        }
+        let names: Vec<&str> = covered.iter().flat_map(|c| grade_sets[c.grade_set as usize].grades.iter().map(|g| g.name.as_str())).collect();
+        if r.grades.is_empty() {
+            cx.at(span.clone(), format!("{path}.grades"), Msg::new("至少列出一个获奖等次", "list at least one rewarded grade"));
+        }
+        let mut grades: Vec<RewardGrade> = Vec::new();
+        for (j, g) in r.grades.iter().enumerate() {
+            let gp = format!("{path}.grades[{j}]");
+            if !names.contains(&g.name.as_str()) {
+                cx.at(span.clone(), format!("{gp}.name"), unknown_msg("等次", "grade", &g.name));
+            } else if grades.iter().any(|x| x.name == g.name) {
+                cx.at(span.clone(), format!("{gp}.name"), Msg::new(format!("等次“{}”重复", g.name), format!("the grade '{}' is repeated", g.name)));
+            }
+            let worth = match (&g.factor, &g.amount) {
+                (Some(f), None) => Worth::Factor(cx.dec(&span, &format!("{gp}.factor"), f)),
+                (None, Some(a)) => Worth::Amount(cx.dec(&span, &format!("{gp}.amount"), a)),
+                _ => {
+                    cx.at(span.clone(), gp.clone(), Msg::new("每个获奖等次写 factor（奖金池中的权重）或 amount（固定金额）之一", "each rewarded grade has either factor (a weight in the pool) or amount (a fixed sum)"));
+                    continue;
+                }
+            };
+            match worth {
+                Worth::Factor(x) | Worth::Amount(x) if x.is_negative() => {
+                    cx.at(span.clone(), gp.clone(), Msg::new("系数和金额不能为负", "factors and amounts cannot be negative"));
+                }
+                Worth::Amount(x) if !whole_fen(x) => {
+                    cx.at(span.clone(), format!("{gp}.amount"), Msg::new("金额以元计，最多两位小数", "an amount is in yuan with at most two decimals"));
+                }
+                _ => {}
+            }
+            grades.push(RewardGrade { name: g.name.clone(), worth });
+        }
+        let fixed = grades.iter().filter(|g| matches!(g.worth, Worth::Amount(_))).count();
+        if fixed > 0 && fixed < grades.len() {
+            cx.at(span.clone(), format!("{path}.grades"), Msg::new("同一规则的等次全部写 factor 或全部写 amount", "a rule's grades are all factors or all amounts"));
+        }
+        let pool = r.pool.as_ref().map(|p| cx.dec(&span, &format!("{path}.pool"), p));
+        if fixed > 0 && pool.is_some() {
+            cx.at(span.clone(), format!("{path}.pool"), Msg::new("固定金额的规则不设奖金池", "a rule of fixed amounts has no pool"));
+        }
+        if let Some(p) = pool {
+            if p.is_negative() || !whole_fen(p) {
+                cx.at(span.clone(), format!("{path}.pool"), Msg::new("奖金池以元计，不为负，最多两位小数", "the pool is in yuan, not negative, with at most two decimals"));
+            }
+        }
+        if r.static_coefficient && !has_static {
+            cx.at(span.clone(), format!("{path}.static_coefficient"), Msg::new(
+                "计划没有固定系数（coefficients.static_levels），不能按固定系数分配",
+                "the plan has no static coefficients (coefficients.static_levels) to allocate by",
+            ));
+        }
+        out.push(RewardRule { key, name, level, categories: r.categories.clone(), pool, grades, static_coefficient: r.static_coefficient, by_score: r.by_score });
+    }
+    out
 }
 
 struct Lookups<'a> {

@@ -30,7 +30,7 @@ pub mod pdf;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Yardstick (标尺) API", description = "The appraisal office's API: registry, plans, data values, computed and published results, the audit log. Errors are `{\"error\": {\"code\", \"message\", \"problems\"}}` with stable codes; messages follow `?lang=zh|en`, the `ys_lang` cookie or `Accept-Language`. Browser sessions must send `X-CSRF-Token` on state-changing requests; scripts use `Authorization: Bearer <token>`."),
-    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "oversight"), (name = "evaluations"), (name = "panels"), (name = "audit"))
+    tags((name = "session"), (name = "users"), (name = "registry"), (name = "plans"), (name = "values"), (name = "results"), (name = "cycle"), (name = "oversight"), (name = "evaluations"), (name = "panels"), (name = "rewards"), (name = "audit"))
 )]
 struct ApiDoc;
 
@@ -40,6 +40,7 @@ pub mod evaluations;
 pub mod panels;
 pub(crate) mod surveys;
 pub(crate) mod people;
+pub(crate) mod rewards;
 
 pub fn router() -> OpenApiRouter<AppState> {
     let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -96,7 +97,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(people::move_person))
         .routes(routes!(people::link_account))
         .routes(routes!(people::get_person_values, people::put_person_values));
-    exports::routes(oversight::routes(r)).merge(evaluations::router()).merge(panels::router())
+    exports::routes(oversight::routes(r)).merge(evaluations::router()).merge(panels::router()).merge(rewards::router())
 }
 
 // ---------------------------------------------------------------------------

@@ -94,6 +94,12 @@ pub enum Perm {
     /// Score the units of the panels one is a member of, and declare a tie with a unit (an
     /// expert; membership and ties are checked by `api::panels`).
     ScoreAsExpert,
+    /// Read reward allocations: the office, leaders and auditors all; a unit's users the
+    /// lines of their unit and its people. A person linked to an account reads their own
+    /// lines whatever the role (`api::rewards`).
+    ReadRewards,
+    /// Allocate a period's rewards under a reward rule of the plan (the office).
+    ManageRewards,
 }
 
 /// Over what a held permission reaches.
@@ -121,15 +127,15 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         (Staff, ReadUsers) => None,
         (Staff, _) => Some(All),
         // Auditors read everything and change nothing.
-        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData | ReadEvaluations | ReadPanels | ReadPanelScores) => Some(All),
+        (Auditor, ReadRegistry | ReadUsers | ReadPlans | ReadValues | ReadPreview | ReadPublished | ReadExplanation | ReadAudit | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | ExportData | ReadEvaluations | ReadPanels | ReadPanelScores | ReadRewards) => Some(All),
         (Auditor, _) => None,
         // Leaders read published results.
-        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation | ReadEvaluations | ReadPanels) => Some(All),
+        (Viewer, ReadRegistry | ReadPlans | ReadPublished | ReadExplanation | ReadEvaluations | ReadPanels | ReadRewards) => Some(All),
         (Viewer, _) => None,
         // A unit's reporter and leader: their own unit's data, their category's published board.
         (Reporter | UnitLeader, ReadRegistry | ReadPublished) => Some(OwnCategory),
         (Reporter | UnitLeader, ReadPlans) => Some(All),
-        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | UnitTemplate) => Some(OwnUnit),
+        (Reporter | UnitLeader, ReadValues | WriteValues | ReadExplanation | ReadSubmissions | ReadAppeals | ReadMonitoring | ReadOversight | UnitTemplate | ReadRewards) => Some(OwnUnit),
         // Only the unit's leader submits (approves) its data, appeals its results,
         // acknowledges notices and files rectification reports.
         (UnitLeader, Submit | Appeal | Respond) => Some(OwnUnit),
@@ -145,7 +151,7 @@ pub fn scope(role: Role, perm: Perm) -> Option<Scope> {
         (Department, ReadPublished) => Some(OwnCategory),
         // The fill-in template of the indicators it is the source of.
         (Department, SourceTemplate) => Some(OwnUnit),
-        (Department, ReadExplanation | ReadOversight | Respond) => Some(OwnUnit),
+        (Department, ReadExplanation | ReadOversight | Respond | ReadRewards) => Some(OwnUnit),
         // Appeals routed to the department (its own unit key).
         (Department, ReadAppeals | AnswerAppeal) => Some(OwnUnit),
         (Department, _) => None,

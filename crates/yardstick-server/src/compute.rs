@@ -85,7 +85,10 @@ pub fn subjects_csv_for(plan: &str, areas: &[Area], units: &[Unit], people: &[Pe
     let active: std::collections::HashSet<&str> = units.iter().filter(|u| u.active).map(|u| u.key.as_str()).collect();
     for x in people.iter().filter(|x| active.contains(x.unit_key.as_str())) {
         let category = x.category_key.as_deref().filter(|c| shape.categories.contains_key(*c)).unwrap_or("");
-        let _ = w.write_record([x.key.as_str(), &x.name, &x.kind, &x.unit_key, category, ""]);
+        // A person's static level is given whenever the plan has that many levels: rewards may
+        // use it even where scores do not (a category without coefficients).
+        let level = x.static_level.filter(|l| (1..=shape.static_levels).contains(l)).map(|l| l.to_string()).unwrap_or_default();
+        let _ = w.write_record([x.key.as_str(), &x.name, &x.kind, &x.unit_key, category, &level]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -401,7 +401,7 @@ pub fn check_registry(book: &Book, reg: &Registry, may_manage_users: bool) -> Re
                     String::new()
                 }
             };
-            parsed.push((r.row, Person { key, name, unit_key, post, kind: kind.into(), category_key, section, section_head }));
+            parsed.push((r.row, Person { key, name, unit_key, post, kind: kind.into(), category_key, section, section_head, static_level: None }));
         }
         let keys: Vec<(usize, &str)> = parsed.iter().filter(|x| !x.1.key.is_empty()).map(|x| (x.0, x.1.key.as_str())).collect();
         let kept = first_of_each(book, t, &keys, "人员编码", "person key", "key", &mut p);

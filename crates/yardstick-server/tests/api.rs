@@ -897,6 +897,7 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/panels/{key}/ties", "/panels/x/ties".into(), Some(json!({ "unit": "A1", "reason": "x", "expert": "expert" }))),
         (Method::POST, "/panels/{key}/close", "/panels/x/close".into(), None),
         (Method::POST, "/panels/{key}/apply", "/panels/x/apply".into(), None),
+        (Method::POST, "/plans/{plan}/periods/{period}/rewards", format!("/plans/{PLAN}/periods/{MARCH}/rewards"), Some(json!({ "rule": "m" }))),
     ];
     // A rater's ballot needs its one-time code and nothing else: whoever holds a code votes,
     // an auditor too (as a person, not as the office).

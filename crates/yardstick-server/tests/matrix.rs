@@ -283,6 +283,10 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
         row(M::GET, "/panels", "", "/panels", None,                                      "401  ok  ok 403 403 403  ok 403  ok  ok"),
         row(M::GET, "/panels/{key}", "xm (the expert is a member)", "/panels/xm", None,  "401  ok  ok 403 403 403  ok 403  ok  ok"),
+        // Rewards (issue 6, item 5): the office, leaders and auditors every line; a unit's users
+        // their unit's lines; nobody else (no person is linked to the expert or surveyor here).
+        row(M::GET, "/plans/{plan}/rewards", "", format!("{p}/rewards"), None,           "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
+        row(M::GET, "/plans/{plan}/rewards.xlsx", "", format!("{p}/rewards.xlsx"), None, "401  ok  ok  ok  ok  ok 403 403  ok  ok"),
         row(M::GET, "/audit", "", "/audit", None,                                        "401  ok  ok 403 403 403 403 403 403  ok"),
         row(M::GET, "/audit/verify", "", "/audit/verify", None,                          "401  ok  ok 403 403 403 403 403 403  ok"),
         // ---- writes, in an order that keeps each one valid -------------------------- anon adm stf rep ldr dep exp srv vwr aud
@@ -389,6 +393,8 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403  ok 403 403 403"),
         row(M::POST, "/panels/{key}/close", "open xm", "/panels/xm/close", None,        "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/panels/{key}/apply", "closed done", "/panels/done/apply", None,  "401  ok  ok 403 403 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/rewards", "published March, rule m", format!("{p}/periods/{MARCH}/rewards"), Some(json!({ "rule": "m" })),
+                                                                                         "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/computations", "", format!("{p}/periods/{APRIL}/computations"), None,
                                                                                          "401  ok  ok 403 403 403 403 403 403 403"),
         row(M::POST, "/plans/{plan}/periods/{period}/publications", "", format!("{p}/periods/{MARCH}/publications"),

@@ -185,6 +185,25 @@ async fn people_are_checked(db: Db) {
     w.get(&url, &w.sign_in("fg_rep").await).await.expect(403, Some("forbidden"));
     w.get(&url, &w.sign_in("expert").await).await.expect(403, Some("forbidden"));
     w.get(&url, &Cred::Anon).await.expect(401, None);
+    // Section heads enter their section's points (平时考核), whatever their account's role:
+    // the head of 规划科 on a viewer's account writes a cadre of the section, not someone of
+    // another section, nor their own.
+    for p in [
+        json!({ "key": "H4", "name": "钱某", "unit": "ED", "post": "科长", "section": "规划科", "section_head": true, "from": "2026-01" }),
+        json!({ "key": "C5", "name": "孙某", "unit": "ED", "post": "副科长", "section": "规划科", "kind": "cadre", "category": "cadres", "from": "2026-01" }),
+    ] {
+        w.send(Method::POST, &api("/people"), &admin, Some(p)).await.expect(201, None);
+    }
+    let id = w.send(Method::POST, &api("/users"), &admin, Some(json!({ "username": "h4", "display_name": "钱某", "role": "viewer", "password": common::PW }))).await.ok()["id"].as_i64().unwrap();
+    w.send(Method::PUT, &api("/people/H4/account"), &admin, Some(json!({ "user_id": id }))).await.expect(204, None);
+    let h4 = w.sign_in("h4").await;
+    let points = |who: &str| api(&format!("/plans/e2026/periods/2026-03/people/{who}/values"));
+    w.send(Method::PUT, &points("C5"), &h4, Some(values("MONTHLY", "value", "91"))).await.expect(200, None);
+    assert_eq!(w.get(&points("C5"), &h4).await.ok()["values"][0]["value"], "91");
+    w.send(Method::PUT, &points("P1"), &h4, Some(values("MONTHLY", "value", "91"))).await.expect(403, Some("forbidden"));
+    w.send(Method::PUT, &points("H4"), &h4, Some(values("MONTHLY", "value", "99"))).await.expect(403, Some("forbidden"));
+    // The viewer account without the link writes nothing.
+    w.send(Method::PUT, &points("C5"), &w.sign_in("viewer").await, Some(values("MONTHLY", "value", "91"))).await.expect(403, Some("forbidden"));
     // Bad people, bad moves.
     let bad = [
         json!({ "key": "X 1", "name": "甲", "unit": "ED" }),

@@ -17,6 +17,7 @@ pub mod reminders;
 pub mod imports;
 pub mod evaluations;
 pub mod panels;
+pub mod rewards;
 
 pub use accounts::{NewUser, Role};
 

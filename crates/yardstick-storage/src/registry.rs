@@ -61,6 +61,10 @@ pub struct Person {
     #[serde(default)]
     #[sqlx(default)]
     pub section_head: bool,
+    /// Their static coefficient level (岗位系数档), 1-based into the plan's static levels.
+    #[serde(default)]
+    #[sqlx(default)]
+    pub static_level: Option<i64>,
 }
 
 fn person_kind() -> String {
@@ -70,7 +74,7 @@ fn person_kind() -> String {
 impl Person {
     /// A person of kind `person` in no category, at a unit and post.
     pub fn new(key: &str, name: &str, unit_key: &str, post: &str) -> Person {
-        Person { key: key.into(), name: name.into(), unit_key: unit_key.into(), post: post.into(), kind: person_kind(), category_key: None, section: String::new(), section_head: false }
+        Person { key: key.into(), name: name.into(), unit_key: unit_key.into(), post: post.into(), kind: person_kind(), category_key: None, section: String::new(), section_head: false, static_level: None }
     }
 }
 
@@ -95,7 +99,7 @@ impl Posting {
     }
 }
 
-const PERSON_COLS: &str = "key, name, unit_key, post, kind, category_key, section, section_head <> 0 AS section_head";
+const PERSON_COLS: &str = "key, name, unit_key, post, kind, category_key, section, section_head <> 0 AS section_head, static_level";
 
 impl Db {
     pub async fn create_area(&self, a: &Area, actor: &str, at_ms: i64) -> Result<()> {
@@ -207,8 +211,8 @@ impl Db {
             if unit_clash.is_some() {
                 return Err(StorageError::Conflict(format!("the key '{}' (a unit's)", x.key)));
             }
-            sqlx::query("INSERT INTO people (key, name, unit_key, post, kind, category_key, section, section_head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post).bind(&x.kind).bind(&x.category_key).bind(&x.section).bind(i64::from(x.section_head))
+            sqlx::query("INSERT INTO people (key, name, unit_key, post, kind, category_key, section, section_head, static_level) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(&x.key).bind(&x.name).bind(&x.unit_key).bind(&x.post).bind(&x.kind).bind(&x.category_key).bind(&x.section).bind(i64::from(x.section_head)).bind(x.static_level)
                 .execute(&mut *tx).await.map_err(|e| classify(e, || format!("person '{}'", x.key)))?;
             tx.audit(&audit).await?;
             if let Some(from) = from_month {
@@ -236,6 +240,11 @@ impl Db {
     /// A person's postings, oldest first.
     pub async fn postings(&self, person: &str) -> Result<Vec<Posting>> {
         Ok(on_db!(self, p => sqlx::query_as("SELECT id, person_key, unit_key, section, post, from_month, to_month FROM postings WHERE person_key = $1 ORDER BY from_month, id").bind(person).fetch_all(p).await?))
+    }
+
+    /// Every posting of every person, by person and month.
+    pub async fn all_postings(&self) -> Result<Vec<Posting>> {
+        Ok(on_db!(self, p => sqlx::query_as("SELECT id, person_key, unit_key, section, post, from_month, to_month FROM postings ORDER BY person_key, from_month, id").fetch_all(p).await?))
     }
 
     /// Moves a person from `from_month` on: their open posting ends the month before, a new

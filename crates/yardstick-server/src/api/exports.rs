@@ -87,7 +87,7 @@ fn style(st: &AppState) -> Style {
 
 /// Renders a report off the async threads and answers it as an attachment named `name`
 /// (`ascii` for clients that do not read `filename*`).
-async fn xlsx(st: &AppState, report: Report, hidden: Vec<(String, String)>, name: String, ascii: String) -> ApiResult<Response> {
+pub(crate) async fn xlsx(st: &AppState, report: Report, hidden: Vec<(String, String)>, name: String, ascii: String) -> ApiResult<Response> {
     let style = style(st);
     let bytes = tokio::task::spawn_blocking(move || {
         let pairs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -70,6 +70,9 @@ pub struct PersonBody {
     pub section: String,
     #[serde(default)]
     pub section_head: bool,
+    /// Their static coefficient level (岗位系数档, 1–100): the plan's static levels give its factor.
+    #[serde(default)]
+    pub static_level: Option<i64>,
     /// The first month of their posting at the unit (`YYYY-MM`); none: no posting recorded.
     #[serde(default)]
     pub from: Option<String>,
@@ -114,6 +117,9 @@ pub(crate) async fn create(st: &AppState, a: &auth::Auth, b: PersonBody) -> ApiR
             return Err(bad("category", format!("类别“{c}”不存在"), format!("the category '{c}' does not exist")));
         }
     }
+    if b.static_level.is_some_and(|l| !(1..=100).contains(&l)) {
+        return Err(bad("static_level", "固定系数档应为 1–100".into(), "static_level is 1–100".into()));
+    }
     let from = b.from.as_deref().map(|m| month("from", m)).transpose()?;
     let person = Person {
         key: key.into(),
@@ -124,6 +130,7 @@ pub(crate) async fn create(st: &AppState, a: &auth::Auth, b: PersonBody) -> ApiR
         category_key: b.category.clone(),
         section: b.section.trim().into(),
         section_head: b.section_head,
+        static_level: b.static_level,
     };
     st.db.create_person(&person, from.as_deref(), &a.user.username, now_ms()).await?;
     st.models.invalidate();
@@ -257,10 +264,23 @@ pub(crate) async fn get_person_values(State(st): State<AppState>, Caller(a): Cal
     params(("plan" = String, Path), ("period" = String, Path), ("person" = String, Path)), request_body = ValuesBody,
     responses((status = 200, body = Written), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(crate) async fn put_person_values(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PersonValuePath>, Body(b): Body<ValuesBody>) -> ApiResult<Json<Written>> {
-    authz::require(&a, Perm::WriteValues)?;
+    // A section head (科室负责人) enters the everyday points of their section's people (not
+    // their own), whatever their account's role — unless it is an auditor's, which changes
+    // nothing. Everyone else needs the right to write values and to reach the person.
+    let me = match a.user.role {
+        Role::Auditor => None,
+        _ => st.db.person_of_user(a.user.user_id).await?,
+    };
+    if !me.as_ref().is_some_and(|m| m.section_head) {
+        authz::require(&a, Perm::WriteValues)?;
+    }
     let person = find_person(&st, &p.person).await?;
     let period = parse_period(&p.period)?;
-    reach_person(&st, &a, Perm::WriteValues, &person, Some(period)).await?;
+    let heads = me.as_ref().is_some_and(|m| m.section_head && !m.section.is_empty() && m.key != person.key && m.unit_key == person.unit_key && m.section == person.section);
+    if !heads {
+        authz::require(&a, Perm::WriteValues)?;
+        reach_person(&st, &a, Perm::WriteValues, &person, Some(period)).await?;
+    }
     plan_exists(&st, &p.plan).await?;
     if b.values.is_empty() || b.values.len() > 5000 {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_count", "一次提交 1–5000 个数值", "send 1–5000 values at a time"));

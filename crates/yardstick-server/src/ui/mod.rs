@@ -37,6 +37,7 @@ pub mod desk;
 pub mod evaluations;
 pub mod people;
 pub mod panels;
+pub mod rewards;
 pub mod imports;
 pub mod notice;
 pub mod results;
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/evaluations/{key}/close", post(evaluations::close))
         .route("/evaluations/{key}/paper", post(evaluations::paper))
         .route("/evaluations/{key}/codes", post(evaluations::codes))
+        .route("/rewards", get(rewards::page).post(rewards::allocate))
         .route("/panels", get(panels::list_page).post(panels::create))
         .route("/panels/{key}", get(panels::detail_page))
         .route("/panels/{key}/scores", post(panels::score))
@@ -330,6 +332,7 @@ impl Chrome {
             add("/appeals", "申诉", "Appeals", can(Perm::ReadAppeals));
             add("/evaluations", "民主测评", "Evaluations", can(Perm::ReadEvaluations));
             add("/panels", "专家评审", "Expert panels", can(Perm::ReadPanels) || can(Perm::ScoreAsExpert));
+            add("/rewards", "奖励分配", "Rewards", can(Perm::ReadRewards));
             add("/imports", "导入", "Import", can(Perm::ManageRegistry) || (can(Perm::WriteValues) && a.user.role != Role::Reporter && a.user.role != Role::UnitLeader));
             add("/admin/users", "用户", "Users", can(Perm::ReadUsers));
             let registry_admin = can(Perm::ManageRegistry) || can(Perm::ReadAudit);

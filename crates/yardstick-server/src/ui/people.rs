@@ -106,6 +106,8 @@ pub struct AddForm {
     #[serde(default)]
     section_head: Option<String>,
     #[serde(default)]
+    static_level: String,
+    #[serde(default)]
     from: String,
 }
 
@@ -135,6 +137,8 @@ pub async fn add(State(st): State<AppState>, SignedIn(a): SignedIn, L(lang): L, 
         category: opt(&f.category),
         section: f.section,
         section_head: f.section_head.is_some(),
+        // Not a whole number: 0, refused with the field named.
+        static_level: opt(&f.static_level).map(|s| s.parse::<i64>().unwrap_or(0)),
         from: opt(&f.from),
     };
     let r = pp::create(&st, &a, b).await.map(|_| ());

@@ -112,6 +112,12 @@ source = "专家组"
 categories = ["A"]
 method = "direct"
 weight = 10
+
+[[rewards]]
+key = "m"
+name = "月度先进单位奖"
+level = "month"
+grades = [{{ name = "优秀", amount = 2000 }}, {{ name = "良好", amount = 1000 }}]
 "#
     )
 }
