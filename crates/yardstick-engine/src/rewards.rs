@@ -13,10 +13,9 @@
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{Signed, Zero};
 
 use crate::dec::Dec;
-use crate::oversight::rat;
 use crate::period::Level;
 
 /// What a grade is worth under a rule: a factor (share of the pool) or a fixed amount.
@@ -82,17 +81,19 @@ pub struct Candidate<'a> {
 pub struct Award {
     /// Index into the candidates.
     pub candidate: usize,
-    pub grade: String,
+    /// Index into the rule's grades.
+    pub grade: u32,
     /// The grade's factor (pool) or amount (fixed).
     pub worth: Worth,
     pub static_factor: Option<Dec>,
     pub score: Option<Dec>,
-    /// factor × coefficient × score (pool), or amount × coefficient × score (fixed).
-    pub weight: BigRational,
-    /// The exact amount in yuan before paying in fen.
-    pub exact: BigRational,
+    /// factor × coefficient × score (pool), or amount × coefficient × score (fixed), as an
+    /// integer over 10^[`Allocation::scale`].
+    pub weight: i128,
     /// What is paid, in fen.
     pub cents: i64,
+    /// Pool rules: the exact share is `cents_before_extra + rem / weights` fen.
+    pub rem: i128,
     /// Whether it got one of the fen left over by the floors (pool only).
     pub extra_cent: bool,
 }
@@ -101,8 +102,10 @@ pub struct Award {
 pub struct Allocation {
     /// The pool in fen (pool rules), or the sum of the amounts (fixed rules).
     pub total_cents: i64,
-    /// Σ weights (pool rules).
-    pub weights: BigRational,
+    /// The decimals of every weight.
+    pub scale: u32,
+    /// Σ weights (over 10^scale).
+    pub weights: i128,
     pub awards: Vec<Award>,
 }
 
@@ -119,7 +122,8 @@ pub enum RewardError {
     /// Nobody is rewarded (no subject has a rewarded grade, or every weight is zero) but
     /// the pool is not zero.
     NobodyToPay,
-    /// An amount overflows.
+    /// A weight or amount is too large or has too many decimals for exact integer
+    /// arithmetic (beyond 10^38 in all).
     TooLarge,
 }
 
@@ -127,9 +131,7 @@ impl std::fmt::Display for RewardError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RewardError::NoPool => write!(f, "no pool given"),
-            RewardError::BadPool => {
-                write!(f, "the pool must be a non-negative amount in whole fen")
-            }
+            RewardError::BadPool => write!(f, "the pool must be a non-negative amount in whole fen"),
             RewardError::NoStaticFactor(s) => write!(f, "'{s}' has no static coefficient"),
             RewardError::NoScore(s) => write!(f, "'{s}' has no score"),
             RewardError::NobodyToPay => write!(f, "nobody is rewarded, the pool cannot be paid"),
@@ -138,129 +140,142 @@ impl std::fmt::Display for RewardError {
     }
 }
 
+/// A decimal without trailing zeros, as (mantissa, scale).
+fn trim(d: Dec) -> (i128, u32) {
+    let (mut m, mut s) = (i128::from(d.mantissa()), u32::from(d.scale()));
+    while s > 0 && m % 10 == 0 {
+        m /= 10;
+        s -= 1;
+    }
+    (m, s)
+}
+
+fn pow10(k: u32) -> Option<i128> {
+    10i128.checked_pow(k)
+}
+
 /// Allocates a period's rewards under `rule`. `pool` overrides the rule's pool.
-pub fn allocate(
-    rule: &RewardRule,
-    pool: Option<Dec>,
-    candidates: &[Candidate<'_>],
-) -> Result<Allocation, RewardError> {
+///
+/// All arithmetic is on integers: each weight is an exact integer over 10^scale (the
+/// largest number of decimals of any weight), Σ weights likewise, and a share in fen is
+/// `pool_fen × weight ÷ Σ weights` by integer division, its remainder kept for the
+/// largest-remainder step. Weights beyond `i128` are refused (`TooLarge`), never rounded.
+pub fn allocate(rule: &RewardRule, pool: Option<Dec>, candidates: &[Candidate<'_>]) -> Result<Allocation, RewardError> {
+    let fixed = rule.fixed();
+    let grades: Vec<(i128, u32)> = rule.grades.iter().map(|g| match g.worth {
+        Worth::Factor(f) | Worth::Amount(f) => trim(f),
+    }).collect();
+    // Pass 1: who is rewarded, each weight as (mantissa, scale).
+    // Each award's weight as a mantissa first, with its scale beside it.
     let mut awards = Vec::new();
+    let mut scales: Vec<u32> = Vec::new();
+    let mut scale = 0u32;
     for (i, c) in candidates.iter().enumerate() {
         if !rule.applies_to(c.category) {
             continue;
         }
-        let Some(g) = c
-            .grade
-            .and_then(|g| rule.grades.iter().find(|x| x.name == g))
-        else {
-            continue;
-        };
-        let mut weight = match g.worth {
-            Worth::Factor(f) | Worth::Amount(f) => rat(f),
-        };
+        let Some(g) = c.grade.and_then(|g| rule.grades.iter().position(|x| x.name == g)) else { continue };
+        let (mut m, mut s) = grades[g];
         let static_factor = if rule.static_coefficient {
-            let f = c
-                .static_factor
-                .ok_or_else(|| RewardError::NoStaticFactor(c.subject.to_string()))?;
-            weight *= rat(f);
+            let f = c.static_factor.ok_or_else(|| RewardError::NoStaticFactor(c.subject.to_string()))?;
+            let (fm, fs) = trim(f);
+            m = m.checked_mul(fm).ok_or(RewardError::TooLarge)?;
+            s += fs;
             Some(f)
         } else {
             None
         };
         let score = if rule.by_score {
-            let s = c
-                .score
-                .ok_or_else(|| RewardError::NoScore(c.subject.to_string()))?;
-            weight *= rat(s);
-            Some(s)
+            let x = c.score.ok_or_else(|| RewardError::NoScore(c.subject.to_string()))?;
+            let (xm, xs) = trim(x);
+            m = m.checked_mul(xm).ok_or(RewardError::TooLarge)?;
+            s += xs;
+            Some(x)
         } else {
             None
         };
-        awards.push(Award {
-            candidate: i,
-            grade: g.name.clone(),
-            worth: g.worth,
-            static_factor,
-            score,
-            weight,
-            exact: BigRational::zero(),
-            cents: 0,
-            extra_cent: false,
-        });
+        scale = scale.max(s);
+        scales.push(s);
+        awards.push(Award { candidate: i, grade: g as u32, worth: rule.grades[g].worth, static_factor, score, weight: m, cents: 0, rem: 0, extra_cent: false });
     }
-    let hundred = BigRational::from_integer(BigInt::from(100));
-    if rule.fixed() {
+    for (a, s) in awards.iter_mut().zip(scales) {
+        a.weight = pow10(scale - s).and_then(|p| a.weight.checked_mul(p)).ok_or(RewardError::TooLarge)?;
+    }
+    let unit = pow10(scale).ok_or(RewardError::TooLarge)?;
+    if fixed {
+        // Fen = weight × 100 / 10^scale, half away from zero.
         let mut total: i64 = 0;
         for a in &mut awards {
-            a.exact = a.weight.clone();
-            a.cents = round_half_away(&(&a.exact * &hundred)).ok_or(RewardError::TooLarge)?;
+            let num = a.weight.checked_mul(100).ok_or(RewardError::TooLarge)?;
+            let (q, r) = (num / unit, num % unit);
+            let q = if 2 * r.abs() >= unit { q + num.signum() } else { q };
+            a.cents = i64::try_from(q).map_err(|_| RewardError::TooLarge)?;
             total = total.checked_add(a.cents).ok_or(RewardError::TooLarge)?;
         }
         awards.retain(|a| a.cents != 0);
-        let weights = awards
-            .iter()
-            .fold(BigRational::zero(), |s, a| s + &a.weight);
-        return Ok(Allocation {
-            total_cents: total,
-            weights,
-            awards,
-        });
+        let weights = awards.iter().try_fold(0i128, |s, a| s.checked_add(a.weight)).ok_or(RewardError::TooLarge)?;
+        return Ok(Allocation { total_cents: total, scale, weights, awards });
     }
     let pool = pool.or(rule.pool).ok_or(RewardError::NoPool)?;
-    let fen = rat(pool) * &hundred;
+    let (pm, ps) = trim(pool);
     // At most a hundred billion yuan, in whole fen.
-    let pool_cents = Some(fen)
-        .filter(|f| f.is_integer() && !f.is_negative())
-        .and_then(|f| f.to_integer().to_i64())
-        .filter(|&c| c <= 10_000_000_000_000)
-        .ok_or(RewardError::BadPool)?;
-    awards.retain(|a| !a.weight.is_zero());
-    let weights = awards
-        .iter()
-        .fold(BigRational::zero(), |s, a| s + &a.weight);
+    if pm < 0 || ps > 2 {
+        return Err(RewardError::BadPool);
+    }
+    let pool_cents = i64::try_from(pm * 10i128.pow(2 - ps)).ok().filter(|&c| c <= 10_000_000_000_000).ok_or(RewardError::BadPool)?;
+    awards.retain(|a| a.weight != 0);
+    let weights = awards.iter().try_fold(0i128, |s, a| s.checked_add(a.weight)).ok_or(RewardError::TooLarge)?;
     if awards.is_empty() {
-        return if pool_cents == 0 {
-            Ok(Allocation {
-                total_cents: 0,
-                weights,
-                awards,
-            })
-        } else {
-            Err(RewardError::NobodyToPay)
-        };
+        return if pool_cents == 0 { Ok(Allocation { total_cents: 0, scale, weights, awards }) } else { Err(RewardError::NobodyToPay) };
     }
-    let pool_rat = BigRational::from_integer(BigInt::from(pool_cents)) / &hundred;
-    let mut remainders = Vec::with_capacity(awards.len());
     let mut paid: i64 = 0;
-    for (k, a) in awards.iter_mut().enumerate() {
-        a.exact = &pool_rat * &a.weight / &weights;
-        let fen = &a.exact * &hundred;
-        let (q, r) = fen.numer().div_mod_floor(fen.denom());
-        a.cents = q.to_i64().ok_or(RewardError::TooLarge)?;
+    for a in &mut awards {
+        let num = i128::from(pool_cents).checked_mul(a.weight).ok_or(RewardError::TooLarge)?;
+        a.cents = (num / weights) as i64;
+        a.rem = num % weights;
         paid += a.cents;
-        remainders.push((BigRational::new(r, fen.denom().clone()), k));
     }
-    let left = pool_cents - paid;
-    // Largest remainders first; equal remainders in the order given.
-    remainders.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    for &(_, k) in remainders.iter().take(usize::try_from(left).unwrap_or(0)) {
-        awards[k].cents += 1;
-        awards[k].extra_cent = true;
+    let left = usize::try_from(pool_cents - paid).unwrap_or(0);
+    // Largest remainders first (all over the same Σ weights); equal ones in the order given.
+    if left > 0 {
+        let mut order: Vec<usize> = (0..awards.len()).collect();
+        let key = |k: &usize| (std::cmp::Reverse(awards[*k].rem), *k);
+        if left < order.len() {
+            order.select_nth_unstable_by_key(left - 1, key);
+            order.truncate(left);
+        }
+        for k in order {
+            awards[k].cents += 1;
+            awards[k].extra_cent = true;
+        }
     }
-    Ok(Allocation {
-        total_cents: pool_cents,
-        weights,
-        awards,
-    })
+    Ok(Allocation { total_cents: pool_cents, scale, weights, awards })
+}
+
+impl Allocation {
+    /// A weight (or Σ weights) as an exact rational.
+    pub fn rational(&self, w: i128) -> BigRational {
+        BigRational::new(BigInt::from(w), BigInt::from(10u32).pow(self.scale))
+    }
+
+    /// An award's exact amount in yuan before paying in fen.
+    pub fn exact(&self, a: &Award, fixed: bool) -> BigRational {
+        if fixed {
+            self.rational(a.weight)
+        } else {
+            BigRational::new(BigInt::from(self.total_cents) * BigInt::from(a.weight), BigInt::from(self.weights) * BigInt::from(100))
+        }
+    }
 }
 
 impl Award {
     /// How the amount was reached, in words (Chinese, as the published explanations are):
-    /// `奖金池 10000.00 × 1.95（一档 1.5 × 系数 1.3）÷ 5.35 = 3644.8598… → 3644.86（分配尾差 +0.01）`.
+    /// `奖金池 10000.00 × 1.95（一档 1.5 × 固定系数 1.3） ÷ 权重合计 5.35 = 3644.8598… → 3644.86 元（分配尾差 +0.01）`.
     pub fn working(&self, rule: &RewardRule, alloc: &Allocation) -> String {
+        let grade = &rule.grades[self.grade as usize].name;
         let mut parts = vec![match self.worth {
-            Worth::Factor(f) => format!("{} {f}", self.grade),
-            Worth::Amount(a) => format!("{} {a} 元", self.grade),
+            Worth::Factor(f) => format!("{grade} {f}"),
+            Worth::Amount(a) => format!("{grade} {a} 元"),
         }];
         if let Some(f) = self.static_factor {
             parts.push(format!("固定系数 {f}"));
@@ -269,32 +284,22 @@ impl Award {
             parts.push(format!("得分 {s}"));
         }
         let amount = crate::dec::format_cents(self.cents);
-        if rule.fixed() {
+        let fixed = rule.fixed();
+        let exact = alloc.exact(self, fixed);
+        if fixed {
             if parts.len() == 1 {
-                return format!("{}：{amount} 元", self.grade);
+                return format!("{grade}：{amount} 元");
             }
-            return format!(
-                "{} = {} → {amount} 元",
-                parts.join(" × "),
-                decimal(&self.exact, 4)
-            );
+            return format!("{} = {} → {amount} 元", parts.join(" × "), decimal(&exact, 4));
         }
-        let weight = decimal(&self.weight, 6);
-        let shown = if parts.len() == 1 {
-            weight
-        } else {
-            format!("{weight}（{}）", parts.join(" × "))
-        };
-        let extra = if self.extra_cent {
-            "（分配尾差 +0.01）"
-        } else {
-            ""
-        };
+        let weight = decimal(&alloc.rational(self.weight), 6);
+        let shown = if parts.len() == 1 { weight } else { format!("{weight}（{}）", parts.join(" × ")) };
+        let extra = if self.extra_cent { "（分配尾差 +0.01）" } else { "" };
         format!(
             "奖金池 {} × {shown} ÷ 权重合计 {} = {} → {amount} 元{extra}",
             crate::dec::format_cents(alloc.total_cents),
-            decimal(&alloc.weights, 6),
-            decimal(&self.exact, 4),
+            decimal(&alloc.rational(alloc.weights), 6),
+            decimal(&exact, 4),
         )
     }
 }
@@ -307,21 +312,13 @@ pub fn decimal(x: &BigRational, places: u32) -> String {
     let exact = scaled.is_integer();
     let t = scaled.trunc().to_integer();
     let (int, frac) = t.div_rem(&scale);
-    let mut f = format!(
-        "{:0>width$}",
-        frac.abs().to_string(),
-        width = places as usize
-    );
+    let mut f = format!("{:0>width$}", frac.abs().to_string(), width = places as usize);
     if exact {
         while f.ends_with('0') {
             f.pop();
         }
     }
-    let sign = if x.is_negative() && (int.is_zero() && !frac.is_zero()) {
-        "-"
-    } else {
-        ""
-    };
+    let sign = if x.is_negative() && (int.is_zero() && !frac.is_zero()) { "-" } else { "" };
     let mut out = format!("{sign}{int}");
     if !f.is_empty() {
         out.push('.');
@@ -333,28 +330,11 @@ pub fn decimal(x: &BigRational, places: u32) -> String {
     out
 }
 
-/// A rational rounded half away from zero to an integer.
-fn round_half_away(x: &BigRational) -> Option<i64> {
-    let (q, r) = x.numer().abs().div_rem(x.denom());
-    let q = if r * BigInt::from(2) >= *x.denom() {
-        q + 1
-    } else {
-        q
-    };
-    let q = if x.is_negative() { -q } else { q };
-    q.to_i64()
-}
-
-/// Yuan with two decimals, rounded half away from zero (for showing exact shares).
-pub fn yuan(x: &BigRational) -> String {
-    let c =
-        round_half_away(&(x * BigRational::from_integer(BigInt::from(100)))).unwrap_or(i64::MAX);
-    crate::dec::format_cents(c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oversight::rat;
+    use num_traits::ToPrimitive;
     use proptest::prelude::*;
 
     fn d(s: &str) -> Dec {
@@ -407,7 +387,7 @@ mod tests {
         ];
         let a = allocate(&r, Some(d("10000")), &cs).unwrap();
         // Weights 1.95, 1.2, 1.2, 1 → Σ 5.35; 10000 × 1.95 / 5.35 = 3644.859…
-        assert_eq!(a.weights, rat(d("5.35")));
+        assert_eq!(a.rational(a.weights), rat(d("5.35")));
         let paid: Vec<_> = a
             .awards
             .iter()
@@ -493,9 +473,12 @@ mod tests {
                 Ok(a) => {
                     prop_assert_eq!(a.awards.iter().map(|x| x.cents).sum::<i64>(), pool);
                     for x in &a.awards {
-                        let fen = &x.exact * BigRational::from_integer(BigInt::from(100));
+                        let fen = a.exact(x, false) * BigRational::from_integer(BigInt::from(100));
                         let floor = fen.floor().to_integer().to_i64().unwrap();
                         prop_assert!(x.cents == floor || x.cents == floor + 1);
+                        // The same as the rational arithmetic: pool × weight ÷ Σ weights.
+                        let w = rat(Dec::from_cents(pool)) * a.rational(x.weight) / a.rational(a.weights) * BigRational::from_integer(BigInt::from(100));
+                        prop_assert_eq!(fen, w);
                     }
                     for x in &a.awards {
                         for y in &a.awards {

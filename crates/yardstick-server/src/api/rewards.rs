@@ -368,7 +368,7 @@ pub(crate) async fn make(
                 kind: kind.into(),
                 unit_key,
                 category: r.category.clone(),
-                grade: w.grade.clone(),
+                grade: rule.grades[w.grade as usize].name.clone(),
                 score: w.score.map(|d| d.to_string()),
                 worth: match w.worth {
                     Worth::Factor(f) | Worth::Amount(f) => f.to_string(),
