@@ -237,7 +237,7 @@ action = "通报批评"
 days = 30
 grades = ["一般"]
 
-# 奖励（M12、M14）：月度先进单位按等次发固定奖金；季度绩效奖金池按等次系数 × 固定系数分配，以分为单位，合计等于奖金池。
+# 奖励（M12、M14）：月度先进单位按等次发固定奖金；季度绩效奖金池按等次系数 × 得分分配，以分为单位，合计等于奖金池。
 [[rewards]]
 key = "monthly"
 name = "月度先进单位奖"
@@ -250,7 +250,7 @@ name = "季度绩效奖金"
 level = "quarter"
 pool = 1000000
 grades = [{ name = "优秀", factor = 1.5 }, { name = "良好", factor = 1.2 }, { name = "一般", factor = 1 }]
-static_coefficient = true
+by_score = true
 "#;
 
 /// One month's rows: the area's input, then every unit's values and occurrences.

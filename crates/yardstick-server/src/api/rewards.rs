@@ -62,6 +62,7 @@ pub struct LineOut {
     pub kind: String,
     /// The unit it is, or the unit the person served in at the period's end.
     pub unit: String,
+    pub unit_name: String,
     pub category: String,
     pub grade: String,
     pub score: Option<String>,
@@ -125,8 +126,9 @@ pub struct RewardsQuery {
     pub history: Option<bool>,
 }
 
-fn line_out(l: RewardLine) -> LineOut {
+fn line_out(l: RewardLine, units: &HashMap<String, String>) -> LineOut {
     LineOut {
+        unit_name: units.get(&l.unit_key).cloned().unwrap_or_default(),
         subject: l.subject,
         subject_name: l.subject_name,
         kind: l.kind,
@@ -141,7 +143,7 @@ fn line_out(l: RewardLine) -> LineOut {
     }
 }
 
-fn allocation_out(a: Allocation, lines: Vec<RewardLine>) -> AllocationOut {
+fn allocation_out(a: Allocation, lines: Vec<RewardLine>, units: &HashMap<String, String>) -> AllocationOut {
     AllocationOut {
         id: a.id,
         period: a.period,
@@ -154,7 +156,7 @@ fn allocation_out(a: Allocation, lines: Vec<RewardLine>) -> AllocationOut {
         note: a.note,
         created_ms: a.created_ms,
         created_by: a.created_by,
-        lines: lines.into_iter().map(line_out).collect(),
+        lines: lines.into_iter().map(|l| line_out(l, units)).collect(),
     }
 }
 
@@ -369,7 +371,8 @@ pub(crate) async fn make(
                 unit_key,
                 category: r.category.clone(),
                 grade: rule.grades[w.grade as usize].name.clone(),
-                score: w.score.map(|d| d.to_string()),
+                // The published score, whether or not the rule multiplies by it.
+                score: r.score.clone(),
                 worth: match w.worth {
                     Worth::Factor(f) | Worth::Amount(f) => f.to_string(),
                 },
@@ -396,7 +399,7 @@ pub(crate) async fn make(
         .create_allocation(&n, &a.user.username, now_ms())
         .await?;
     let lines = st.db.reward_lines(made.id, None, None).await?;
-    Ok(allocation_out(made, lines))
+    Ok(allocation_out(made, lines, &unit_names(st).await?))
 }
 
 /// Which lines the caller may read: `(unit, subject)` filters forced on them, or 403.
@@ -448,6 +451,7 @@ pub(crate) async fn listed(
     if history {
         authz::require(a, Perm::ManageRewards).or_else(|_| authz::require(a, Perm::ReadAudit))?;
     }
+    let units = unit_names(st).await?;
     let mut out = Vec::new();
     for al in st.db.allocations(plan, period.as_deref(), !history).await? {
         let lines = st
@@ -457,13 +461,17 @@ pub(crate) async fn listed(
         if lines.is_empty() && (unit.is_some() || subject.is_some()) {
             continue;
         }
-        out.push(allocation_out(al, lines));
+        out.push(allocation_out(al, lines, &units));
     }
     let summary = summarize(&out);
     Ok(RewardsOut {
         allocations: out,
         summary,
     })
+}
+
+async fn unit_names(st: &AppState) -> ApiResult<HashMap<String, String>> {
+    Ok(st.db.units(None).await?.into_iter().map(|u| (u.key, u.name)).collect())
 }
 
 fn cents_of(s: &str) -> i64 {
