@@ -365,7 +365,7 @@ pub fn consequences(rules: &[ConsequenceRule], history: &[(Period, Vec<Outcome>)
                             None => break,
                         }
                     }
-                    let fires = if restart { run.len() % n == 0 } else { run.len() >= n };
+                    let fires = if restart { run.len().is_multiple_of(n) } else { run.len() >= n };
                     fires.then(|| {
                         run.truncate(n);
                         run.reverse();
@@ -374,7 +374,7 @@ pub fn consequences(rules: &[ConsequenceRule], history: &[(Period, Vec<Outcome>)
                 }
                 Span::Cumulative { .. } => {
                     let all: Vec<Period> = earlier.iter().copied().filter(|q| met(*q)).collect();
-                    (all.len() % n == 0).then(|| all[all.len() - n..].to_vec())
+                    all.len().is_multiple_of(n).then(|| all[all.len() - n..].to_vec())
                 }
             };
             if let Some(periods) = periods {
@@ -495,7 +495,7 @@ mod tests {
         assert_eq!(firings(&step, &h, 9), vec![(2022, vec![2020, 2022]), (2025, vec![2023, 2025]), (2028, vec![2026, 2028])]);
         assert_eq!(firings(&rank, &h, 9), vec![(2026, vec![2020, 2022, 2023, 2025, 2026])]);
         // A year that does not meet the condition fires nothing, even at a multiple.
-        assert!(consequences(&[step.clone()], &h, Period::year(2021)).is_empty());
+        assert!(consequences(std::slice::from_ref(&step), &h, Period::year(2021)).is_empty());
         // Years after `at` are not counted.
         assert!(consequences(&[rank], &h, Period::year(2025)).is_empty());
     }

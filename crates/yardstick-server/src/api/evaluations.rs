@@ -896,20 +896,20 @@ pub struct AppliedEvaluation {
     pub changed: usize,
 }
 
-/// A plan's indicator for `field`, in force for `period`, entered at its level and scored by
-/// the method `want` names; else a problem naming `field`.
-fn indicator_of<'m>(model: &'m yardstick_engine::Model, period: Period, key: &str, field: &str, want: &str) -> Result<&'m yardstick_engine::model::Indicator, Problem> {
+/// The problem, naming `field`, unless the plan has the indicator `key` in force for
+/// `period`, entered at its level and scored by the method `want` names.
+fn indicator_problem(model: &yardstick_engine::Model, period: Period, key: &str, field: &str, want: &str) -> Option<Problem> {
     let ver = &model.versions[model.version_for(period) as usize];
     let Some(ind) = ver.indicators.iter().find(|i| i.key == key) else {
-        return Err(at(field, format!("方案在 {period} 没有指标“{key}”"), format!("the plan has no indicator '{key}' in {period}")));
+        return Some(at(field, format!("方案在 {period} 没有指标“{key}”"), format!("the plan has no indicator '{key}' in {period}")));
     };
     if ind.method.key() != want {
-        return Err(at(field, format!("指标“{key}”的计分方法是 {}，应为 {want}", ind.method.key()), format!("the indicator '{key}' uses {}, not {want}", ind.method.key())));
+        return Some(at(field, format!("指标“{key}”的计分方法是 {}，应为 {want}", ind.method.key()), format!("the indicator '{key}' uses {}, not {want}", ind.method.key())));
     }
     if ind.level != period.level {
-        return Err(at(field, format!("指标“{key}”不在 {period} 这一层级填报"), format!("the indicator '{key}' is not entered at the level of {period}")));
+        return Some(at(field, format!("指标“{key}”不在 {period} 这一层级填报"), format!("the indicator '{key}' is not entered at the level of {period}")));
     }
-    Ok(ind)
+    None
 }
 
 /// Applies a closed evaluation to a plan's period (the office): each subject's score as the
@@ -937,16 +937,8 @@ pub(crate) async fn apply(st: &AppState, a: &auth::Auth, key: &str, b: &ApplyBod
     }
     let cached = st.models.get(&st.db, &plan.key).await.map_err(compute_error)?;
     let model = &cached.model;
-    if let Some(k) = &b.score_indicator {
-        if let Err(p) = indicator_of(model, period, k, "score_indicator", "direct") {
-            problems.push(p);
-        }
-    }
-    if let Some(k) = &b.grade_indicator {
-        if let Err(p) = indicator_of(model, period, k, "grade_indicator", "assigned_grade") {
-            problems.push(p);
-        }
-    }
+    problems.extend(b.score_indicator.as_ref().and_then(|k| indicator_problem(model, period, k, "score_indicator", "direct")));
+    problems.extend(b.grade_indicator.as_ref().and_then(|k| indicator_problem(model, period, k, "grade_indicator", "assigned_grade")));
     // Each flag's grade must be one of the plan's, and each subject a registry person or unit
     // the plan appraises (compared in one of its categories) whose grade set has the grade.
     let grade_names: Vec<&str> = model.grade_sets.iter().flat_map(|g| g.grades.iter().map(|x| x.name.as_str())).collect();
