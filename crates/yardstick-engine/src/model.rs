@@ -344,8 +344,11 @@ pub enum Method {
     Direct,
     /// 11. The office's formula over named inputs, `weight` and `total`.
     Formula { inputs: Vec<String>, formula: Formula },
-    /// A grade assigned directly by superiors (the supervision series).
-    AssignedGrade,
+    /// A grade assigned directly by superiors (the supervision series). With `optional`, a
+    /// subject the data gives no grade is graded by its score and the quotas (a grade forced
+    /// on a few, such as 不称职 after a democratic evaluation); without it every subject the
+    /// indicator applies to needs one.
+    AssignedGrade { optional: bool },
 }
 
 impl Method {
@@ -365,7 +368,7 @@ impl Method {
             Method::RankPoints { .. } => "rank_points",
             Method::Direct => "direct",
             Method::Formula { .. } => "formula",
-            Method::AssignedGrade => "assigned_grade",
+            Method::AssignedGrade { .. } => "assigned_grade",
         }
     }
 
@@ -376,7 +379,7 @@ impl Method {
             Method::Completion { .. } | Method::Control { .. } => v(&["actual", "target"]),
             Method::Blended { .. } => v(&["actual", "target", "growth", "target_growth"]),
             Method::Qualitative { .. } => v(&["level"]),
-            Method::AssignedGrade => v(&["grade"]),
+            Method::AssignedGrade { .. } => v(&["grade"]),
             Method::Interpolate { .. } | Method::Bands { .. } | Method::RankPoints { .. } | Method::Direct => {
                 v(&["value"])
             }
@@ -401,7 +404,7 @@ impl Method {
     pub fn is_weighted(&self) -> bool {
         match self {
             Method::Deduction { from_full, .. } => *from_full,
-            Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } | Method::AssignedGrade => false,
+            Method::Veto { .. } | Method::Demotion { .. } | Method::Bonus { .. } | Method::AssignedGrade { .. } => false,
             _ => true,
         }
     }
@@ -410,7 +413,7 @@ impl Method {
     pub fn text_labels<'a>(&'a self, grade_names: &'a [String]) -> Option<Vec<&'a str>> {
         match self {
             Method::Qualitative { levels } => Some(levels.iter().map(|(l, _)| l.as_str()).collect()),
-            Method::AssignedGrade => Some(grade_names.iter().map(String::as_str).collect()),
+            Method::AssignedGrade { .. } => Some(grade_names.iter().map(String::as_str).collect()),
             _ => None,
         }
     }

@@ -5,6 +5,8 @@
 //! Everything is exact: ratios are rationals of the inputs as written, and a unit lags
 //! only when the exact comparison says so.
 
+use std::collections::HashMap;
+
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_rational::BigRational;
@@ -84,13 +86,38 @@ pub enum Condition {
     Grade(Vec<String>),
 }
 
-/// A consequence rule (M14): `condition` held in `consecutive` periods of `level` running
-/// → the follow-up `action` (a reminder talk, an interview, …) for the office to confirm.
+/// Over how many periods of its level a consequence rule counts the condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// In `periods` periods running, the latest being the one the rules run on. Without
+    /// `restart` every period of a long enough run fires again (last two years running,
+    /// then the next year again); with `restart` a period counts towards one firing only:
+    /// a run fires at its `periods`-th period, then at its 2 × `periods`-th, and so on
+    /// (four 优秀 years running and a rule of three: once, at the third year).
+    Consecutive { periods: u32, restart: bool },
+    /// In `periods` periods, not necessarily running: it fires in a period where the condition
+    /// holds and the number of periods of the level in which it held, over the whole known
+    /// history up to that period, is a positive multiple of `periods` (称职 or better in 2
+    /// years → one pay step; in the 4th such year the next).
+    Cumulative { periods: u32 },
+}
+
+impl Span {
+    /// The number of periods a firing takes.
+    pub fn periods(self) -> u32 {
+        match self {
+            Span::Consecutive { periods, .. } | Span::Cumulative { periods } => periods.max(1),
+        }
+    }
+}
+
+/// A consequence rule (M14): `condition` held over `span` periods of `level` → the
+/// follow-up `action` (a reminder talk, an interview, a pay step …) for the office to confirm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsequenceRule {
     pub level: Level,
     pub condition: Condition,
-    pub consecutive: u32,
+    pub span: Span,
     pub action: String,
 }
 
@@ -295,33 +322,62 @@ fn meets(cond: &Condition, o: &Outcome, all: &[Outcome]) -> bool {
     }
 }
 
-/// The follow-ups that fire in `at`: each rule of `at`'s level whose condition held for
-/// the subject in `at` and in the `consecutive − 1` periods just before it. `history` holds
-/// the outcomes of every period known (any order); a period missing from it breaks a run.
+/// The follow-ups that fire in `at`: each rule of `at`'s level whose condition holds for
+/// the subject in `at` and whose [`Span`] is complete there — the `consecutive − 1` periods
+/// just before it met it too (a period missing from `history` breaks a run), or `at` is a
+/// multiple of the `cumulative` count of the periods that met it. `history` holds the
+/// outcomes of every period known (any order). A follow-up lists the periods that made it,
+/// oldest first: the last `consecutive` of the run, or the `cumulative` periods counted
+/// since the rule last fired.
 pub fn consequences(rules: &[ConsequenceRule], history: &[(Period, Vec<Outcome>)], at: Period) -> Vec<FollowUp> {
-    let outcomes = |p: Period| history.iter().find(|(q, _)| *q == p).map(|(_, o)| o.as_slice());
+    // Each period of `at`'s level, its outcomes indexed by subject (looked up once per period
+    // and subject, not searched).
+    let mut known: HashMap<Period, (&[Outcome], HashMap<&str, &Outcome>)> = HashMap::new();
+    for (p, os) in history.iter().filter(|(p, _)| p.level == at.level && *p <= at) {
+        known.entry(*p).or_insert_with(|| (os.as_slice(), os.iter().map(|o| (o.subject.as_str(), o)).collect()));
+    }
     let mut out = Vec::new();
-    let Some(now) = outcomes(at) else { return out };
+    let Some((now, _)) = known.get(&at) else { return out };
+    let mut earlier: Vec<Period> = known.keys().copied().collect();
+    earlier.sort_unstable();
     for (r, rule) in rules.iter().enumerate() {
         if rule.level != at.level {
             continue;
         }
-        for o in now {
-            let mut periods = vec![at];
-            let mut p = at;
-            let mut ok = meets(&rule.condition, o, now);
-            while ok && (periods.len() as u32) < rule.consecutive.max(1) {
-                ok = match previous(p).and_then(|q| outcomes(q).map(|os| (q, os))) {
-                    Some((q, os)) => {
-                        p = q;
-                        periods.push(q);
-                        os.iter().find(|x| x.subject == o.subject).is_some_and(|x| meets(&rule.condition, x, os))
-                    }
-                    None => false,
-                };
+        let n = rule.span.periods() as usize;
+        for o in now.iter() {
+            if !meets(&rule.condition, o, now) {
+                continue;
             }
-            if ok {
-                periods.reverse();
+            let met = |q: Period| known.get(&q).and_then(|(all, by)| by.get(o.subject.as_str()).map(|x| meets(&rule.condition, x, all))).unwrap_or(false);
+            let periods = match rule.span {
+                Span::Consecutive { restart, .. } => {
+                    // The run ending at `at`, walked back as far as it matters: `n` periods, or
+                    // all of it when periods are not reused (its length decides).
+                    let mut run = vec![at];
+                    let mut p = at;
+                    while restart || run.len() < n {
+                        match previous(p).filter(|q| met(*q)) {
+                            Some(q) => {
+                                run.push(q);
+                                p = q;
+                            }
+                            None => break,
+                        }
+                    }
+                    let fires = if restart { run.len().is_multiple_of(n) } else { run.len() >= n };
+                    fires.then(|| {
+                        run.truncate(n);
+                        run.reverse();
+                        run
+                    })
+                }
+                Span::Cumulative { .. } => {
+                    let all: Vec<Period> = earlier.iter().copied().filter(|q| met(*q)).collect();
+                    all.len().is_multiple_of(n).then(|| all[all.len() - n..].to_vec())
+                }
+            };
+            if let Some(periods) = periods {
                 out.push(FollowUp { rule: r as u32, subject: o.subject.clone(), periods, action: rule.action.clone() });
             }
         }
@@ -343,7 +399,7 @@ mod tests {
     }
 
     fn bottom(level: Level, places: u32, consecutive: u32, action: &str) -> ConsequenceRule {
-        ConsequenceRule { level, condition: Condition::Bottom { places }, consecutive, action: action.into() }
+        ConsequenceRule { level, condition: Condition::Bottom { places }, span: Span::Consecutive { periods: consecutive, restart: false }, action: action.into() }
     }
 
     #[test]
@@ -393,8 +449,8 @@ mod tests {
     fn grade_rules_and_levels() {
         // Seed 004: 不达标 → written report; two years running → criticism.
         let rules = vec![
-            ConsequenceRule { level: Level::Year, condition: Condition::Grade(vec!["不达标".into()]), consecutive: 1, action: "书面整改报告".into() },
-            ConsequenceRule { level: Level::Year, condition: Condition::Grade(vec!["不达标".into()]), consecutive: 2, action: "通报批评".into() },
+            ConsequenceRule { level: Level::Year, condition: Condition::Grade(vec!["不达标".into()]), span: Span::Consecutive { periods: 1, restart: false }, action: "书面整改报告".into() },
+            ConsequenceRule { level: Level::Year, condition: Condition::Grade(vec!["不达标".into()]), span: Span::Consecutive { periods: 2, restart: false }, action: "通报批评".into() },
             bottom(Level::Quarter, 2, 1, "提醒谈话"),
         ];
         let history = vec![year(2025, vec![o("D5", 4, "不达标")]), year(2026, vec![o("D5", 4, "不达标"), o("D3", 5, "达标")])];
@@ -411,6 +467,51 @@ mod tests {
         assert_eq!(previous(Period::parse("2026-H2").unwrap()), Period::parse("2026-H1"));
         assert_eq!(previous(Period::parse("2026-01").unwrap()), Period::parse("2025-12"));
         assert_eq!(previous(Period::year(2026)), Some(Period::year(2025)));
+    }
+
+    fn grade_rule(grades: &[&str], span: Span, action: &str) -> ConsequenceRule {
+        ConsequenceRule { level: Level::Year, condition: Condition::Grade(grades.iter().map(|g| g.to_string()).collect()), span, action: action.into() }
+    }
+
+    /// One subject's grades, a year each from 2020 ("" = no result that year).
+    fn years_of(grades: &[&str]) -> Vec<(Period, Vec<Outcome>)> {
+        grades.iter().enumerate().filter(|(_, g)| !g.is_empty()).map(|(i, g)| year(2020 + i as u16, vec![o("P", 1, g)])).collect()
+    }
+
+    /// The years in which a rule fires, each with the years it lists.
+    fn firings(rule: &ConsequenceRule, history: &[(Period, Vec<Outcome>)], years: u16) -> Vec<(u16, Vec<u16>)> {
+        (0..years)
+            .flat_map(|i| consequences(std::slice::from_ref(rule), history, Period::year(2020 + i)))
+            .map(|f| (f.periods.last().unwrap().year, f.periods.iter().map(|p| p.year).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn cumulative_years_need_not_run() {
+        // 称职 or better in 2 years, not necessarily running → one pay step; in 5 → one rank.
+        let step = grade_rule(&["优秀", "称职"], Span::Cumulative { periods: 2 }, "晋升一个工资档次");
+        let rank = grade_rule(&["优秀", "称职"], Span::Cumulative { periods: 5 }, "晋升一个级别");
+        let h = years_of(&["称职", "基本称职", "称职", "优秀", "", "称职", "称职", "不称职", "称职"]);
+        assert_eq!(firings(&step, &h, 9), vec![(2022, vec![2020, 2022]), (2025, vec![2023, 2025]), (2028, vec![2026, 2028])]);
+        assert_eq!(firings(&rank, &h, 9), vec![(2026, vec![2020, 2022, 2023, 2025, 2026])]);
+        // A year that does not meet the condition fires nothing, even at a multiple.
+        assert!(consequences(std::slice::from_ref(&step), &h, Period::year(2021)).is_empty());
+        // Years after `at` are not counted.
+        assert!(consequences(&[rank], &h, Period::year(2025)).is_empty());
+    }
+
+    #[test]
+    fn consecutive_runs_with_and_without_restart() {
+        let h = years_of(&["优秀", "优秀", "优秀", "优秀", "优秀", "优秀", "称职", "优秀"]);
+        let again = grade_rule(&["优秀"], Span::Consecutive { periods: 3, restart: false }, "记三等功");
+        let once = grade_rule(&["优秀"], Span::Consecutive { periods: 3, restart: true }, "记三等功");
+        // Without restart every year of a long enough run fires (the existing meaning).
+        assert_eq!(firings(&again, &h, 8).iter().map(|f| f.0).collect::<Vec<_>>(), vec![2022, 2023, 2024, 2025]);
+        // With restart a year counts once: the third and the sixth; 称职 breaks the run.
+        assert_eq!(firings(&once, &h, 8), vec![(2022, vec![2020, 2021, 2022]), (2025, vec![2023, 2024, 2025])]);
+        // A missing year breaks a run as it always did.
+        let gap = years_of(&["优秀", "优秀", "", "优秀", "优秀", "优秀"]);
+        assert_eq!(firings(&once, &gap, 6), vec![(2025, vec![2023, 2024, 2025])]);
     }
 
     proptest! {
@@ -444,6 +545,57 @@ mod tests {
             let fired = consequences(&[bottom(Level::Year, 1, k, "x")], &history, at).iter().any(|f| f.subject == "U");
             let expect = last.len() >= k as usize && last[last.len() - k as usize..].iter().all(|&b| b);
             prop_assert_eq!(fired, expect);
+        }
+
+        /// With `restart`, a run of `k` fires at its k-th, 2k-th … period: over a whole history
+        /// each run of length L fires ⌊L / k⌋ times, and no period is listed twice.
+        #[test]
+        fn consecutive_runs_restart(met in proptest::collection::vec(any::<bool>(), 1..12), k in 1u32..4) {
+            let grades: Vec<&str> = met.iter().map(|&m| if m { "优秀" } else { "称职" }).collect();
+            let h = years_of(&grades);
+            let rule = grade_rule(&["优秀"], Span::Consecutive { periods: k, restart: true }, "x");
+            let fired = firings(&rule, &h, met.len() as u16);
+            let runs: usize = met.split(|m| !m).map(|run| run.len() / k as usize).sum();
+            prop_assert_eq!(fired.len(), runs);
+            let mut listed: Vec<u16> = fired.iter().flat_map(|f| f.1.clone()).collect();
+            let n = listed.len();
+            listed.sort_unstable();
+            listed.dedup();
+            prop_assert_eq!(listed.len(), n);
+            for (at, years) in &fired {
+                prop_assert_eq!(years.len(), k as usize);
+                // Running, ending at the period that fired, and all met.
+                prop_assert!(years.windows(2).all(|w| w[1] == w[0] + 1) && years.last() == Some(at));
+                prop_assert!(years.iter().all(|y| met[(y - 2020) as usize]));
+            }
+        }
+
+        /// A cumulative rule of `k` fires in a year exactly when that year meets the condition
+        /// and the years met so far are a multiple of `k`; it lists the `k` years met since it
+        /// last fired, so over a whole history it fires ⌊met / k⌋ times, each year listed once.
+        #[test]
+        fn cumulative_counts(years in proptest::collection::vec(0u8..3, 1..12), k in 1u32..5) {
+            // 0: met, 1: not met, 2: no result that year.
+            let grades: Vec<&str> = years.iter().map(|&y| ["称职", "不称职", ""][y as usize]).collect();
+            let h = years_of(&grades);
+            let rule = grade_rule(&["优秀", "称职"], Span::Cumulative { periods: k }, "x");
+            for (i, _) in years.iter().enumerate() {
+                let so_far = years[..=i].iter().filter(|&&y| y == 0).count();
+                let fired = consequences(std::slice::from_ref(&rule), &h, Period::year(2020 + i as u16));
+                let expect = years[i] == 0 && so_far % k as usize == 0;
+                prop_assert_eq!(fired.len(), usize::from(expect));
+                if let Some(f) = fired.first() {
+                    let met: Vec<u16> = (0..=i).filter(|&j| years[j] == 0).map(|j| 2020 + j as u16).collect();
+                    let want: Vec<Period> = met[met.len() - k as usize..].iter().map(|&y| Period::year(y)).collect();
+                    prop_assert_eq!(&f.periods, &want);
+                }
+            }
+            let all = firings(&rule, &h, years.len() as u16);
+            prop_assert_eq!(all.len(), years.iter().filter(|&&y| y == 0).count() / k as usize);
+            let mut listed: Vec<u16> = all.iter().flat_map(|f| f.1.clone()).collect();
+            let n = listed.len();
+            listed.dedup();
+            prop_assert_eq!(listed.len(), n);
         }
     }
 }

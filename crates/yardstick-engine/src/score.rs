@@ -421,7 +421,10 @@ impl<'a> Scorer<'a> {
         if let Some(d) = self.data.periods.get(&p) {
             return Ok(d.clone());
         }
-        if p.level == Level::Month {
+        // A month of a version that has month-level indicators needs its data; one without
+        // any (an annual appraisal of people) has nothing to enter and scores as empty.
+        let entered_monthly = self.model.versions[model_version(self.model, p) as usize].indicators.iter().any(|i| i.level == Level::Month);
+        if p.level == Level::Month && entered_monthly {
             return Err(vec![ScoreError { period: p, subject: None, indicator: None, kind: ScoreErrorKind::NoData }]);
         }
         let mut empty = self.empty.lock().unwrap_or_else(|e| e.into_inner());
@@ -1016,11 +1019,18 @@ impl<'s, 'a> Cx<'s, 'a> {
             &mut big[..]
         };
         let ballots = matches!(ind.method, Method::Ballots { .. });
+        let optional_grade = matches!(ind.method, Method::AssignedGrade { optional: true });
+        let mut no_grade = false;
         for (f, slot) in inputs.iter_mut().enumerate() {
             *slot = match self.data.cell(self.c, pos, li, f as u32) {
                 Some(v) => v,
                 // Ballot counts that were not given are zero votes.
                 None if ballots => Dec::ZERO,
+                // An optional grade not given leaves the grade to the score and the quotas.
+                None if optional_grade => {
+                    no_grade = true;
+                    Dec::ZERO
+                }
                 None => return Err(Stop::Missing(li.indicator, ind.method.fields().swap_remove(f))),
             };
         }
@@ -1258,7 +1268,11 @@ impl<'s, 'a> Cx<'s, 'a> {
                 step!("{} = {}", formula.source(), b.display(4));
                 b
             }
-            Method::AssignedGrade => {
+            Method::AssignedGrade { .. } if no_grade => {
+                step!("no grade assigned: graded by score");
+                zero.clone()
+            }
+            Method::AssignedGrade { .. } => {
                 let g = inputs[0].mantissa() as u32;
                 let set = self.sc.model.categories[self.c as usize].grade_set;
                 let name = &self.sc.model.grade_sets[set as usize].grades[g as usize].name;

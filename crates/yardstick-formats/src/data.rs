@@ -381,7 +381,7 @@ impl<'m> DataLoader<'m> {
     fn value(&self, method: &Method, subject: u32, field: &str, raw: &str) -> Result<Dec, Msg> {
         // Only an assigned grade needs the grade names; do not build them for every number.
         let grade_names = match self.model.subjects[subject as usize].category {
-            Some(c) if matches!(method, Method::AssignedGrade) => self.model.grade_names(self.model.categories[c as usize].grade_set),
+            Some(c) if matches!(method, Method::AssignedGrade { .. }) => self.model.grade_names(self.model.categories[c as usize].grade_set),
             _ => Vec::new(),
         };
         if let Some(labels) = method.text_labels(&grade_names) {

@@ -123,6 +123,8 @@ struct RawConsequence {
     #[serde(default)]
     grade: Option<OneOrMany>,
     consecutive: Option<u32>,
+    cumulative: Option<u32>,
+    restart: Option<bool>,
     action: String,
 }
 
@@ -291,6 +293,8 @@ struct RawIndicator {
     max_ratio: Option<NumText>,
     per: Option<NumText>,
     from_full: Option<bool>,
+    /// `assigned_grade`: a subject without a grade is graded by its score.
+    optional: Option<bool>,
     scope: Option<String>,
     places: Option<u32>,
     levels: Option<Vec<RawLevel>>,
@@ -732,7 +736,7 @@ fn build_oversight(
     versions: &[PlanVersion],
     grade_names: &[String],
 ) -> (Vec<yardstick_engine::oversight::WarningRule>, Vec<yardstick_engine::oversight::ConsequenceRule>, yardstick_engine::oversight::Rectification) {
-    use yardstick_engine::oversight::{Condition, ConsequenceRule, Measure, Rectification, WarningRule};
+    use yardstick_engine::oversight::{Condition, ConsequenceRule, Measure, Rectification, Span, WarningRule};
     let monitored = |m: &Method| matches!(m, Method::Completion { .. } | Method::Control { .. } | Method::Blended { .. });
     let mut ws = Vec::new();
     for (i, w) in warnings.iter().enumerate() {
@@ -812,14 +816,37 @@ fn build_oversight(
                 continue;
             }
         };
-        let consecutive = c.consecutive.unwrap_or(1);
-        if !(1..=10).contains(&consecutive) {
-            cx.at(span.clone(), format!("{path}.consecutive"), Msg::new("连续期数应为 1–10", "consecutive is 1–10"));
-        }
+        let periods = |n: Option<u32>, field: &str, cx: &mut Ctx<'_>| {
+            let n = n.unwrap_or(1);
+            if !(1..=10).contains(&n) {
+                let zh = if field == "consecutive" { "连续期数应为 1–10" } else { "累计期数应为 1–10" };
+                cx.at(span.clone(), format!("{path}.{field}"), Msg::new(zh, format!("{field} is 1–10")));
+            }
+            n
+        };
+        let span_of = match (c.consecutive, c.cumulative) {
+            (Some(_), Some(_)) => {
+                cx.at(span.clone(), format!("{path}.cumulative"), Msg::new(
+                    "consecutive（连续）和 cumulative（累计）只能写一个",
+                    "a rule has consecutive or cumulative, not both",
+                ));
+                continue;
+            }
+            (_, Some(n)) => {
+                if c.restart.is_some() {
+                    cx.at(span.clone(), format!("{path}.restart"), Msg::new(
+                        "restart 只用于 consecutive：累计规则每满一次就重新计数",
+                        "restart goes with consecutive only: a cumulative rule always counts afresh after it fires",
+                    ));
+                }
+                Span::Cumulative { periods: periods(Some(n), "cumulative", cx) }
+            }
+            (n, None) => Span::Consecutive { periods: periods(n, "consecutive", cx), restart: c.restart.unwrap_or(false) },
+        };
         if c.action.trim().is_empty() || c.action.chars().count() > 200 {
             cx.at(span.clone(), format!("{path}.action"), Msg::new("措施应为 1–200 字", "the action is 1–200 characters"));
         }
-        cs.push(ConsequenceRule { level, condition, consecutive, action: c.action.trim().to_string() });
+        cs.push(ConsequenceRule { level, condition, span: span_of, action: c.action.trim().to_string() });
     }
     let mut rectification = Rectification::default();
     if let Some(r) = rect {
@@ -1278,7 +1305,8 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
         "interpolate" => &["points", "below"],
         "bands" => &["bands"],
         "rank_points" => &["table", "rest", "proportional", "direction"],
-        "direct" | "assigned_grade" => &[],
+        "direct" => &[],
+        "assigned_grade" => &["optional"],
         "formula" => &["inputs", "formula"],
         _ => {
             cx.at(mspan, format!("{path}.method"), Msg::new(
@@ -1288,7 +1316,7 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
             return Method::Direct;
         }
     };
-    let present: [(&str, bool); 22] = [
+    let present: [(&str, bool); 23] = [
         ("floor", r.floor.is_some()),
         ("cap", r.cap.is_some()),
         ("total_share", r.total_share.is_some()),
@@ -1296,6 +1324,7 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
         ("max_ratio", r.max_ratio.is_some()),
         ("per", r.per.is_some()),
         ("from_full", r.from_full.is_some()),
+        ("optional", r.optional.is_some()),
         ("scope", r.scope.is_some()),
         ("places", r.places.is_some()),
         ("levels", r.levels.is_some()),
@@ -1467,7 +1496,7 @@ fn build_method(cx: &mut Ctx<'_>, r: &RawIndicator, path: &str, sp: &Option<std:
             Method::RankPoints { table, rest: d(cx, "rest", &r.rest, "0"), proportional, direction }
         }
         "direct" => Method::Direct,
-        "assigned_grade" => Method::AssignedGrade,
+        "assigned_grade" => Method::AssignedGrade { optional: r.optional.unwrap_or(false) },
         "formula" => {
             need(cx, "formula", r.formula.is_some());
             let inputs = r.inputs.clone().unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use yardstick_engine::oversight::{Condition, Measure, monitor, percent};
+use yardstick_engine::oversight::{Condition, Measure, Span, monitor, percent};
 use yardstick_engine::{Level, Period, Roster};
 use yardstick_formats::data::DataLoader;
 use yardstick_formats::plan::load_plan;
@@ -145,16 +145,33 @@ level = "quarter"
 bottom = 2
 action = "提醒谈话"
 
+[[consequences]]
+level = "year"
+grade = ["优秀", "良好"]
+cumulative = 2
+action = "晋升一个工资档次"
+
+[[consequences]]
+level = "year"
+grade = "优秀"
+consecutive = 3
+restart = true
+action = "记三等功"
+
 [rectification]
 days = 15
 grades = ["一般"]
 "#;
     let model = load_plan("plan.toml", &format!("{HEAD}{rules}"), None).unwrap_or_else(|p| panic!("{p:?}")).model;
-    assert_eq!(model.consequences.len(), 2);
+    assert_eq!(model.consequences.len(), 4);
     assert_eq!(model.consequences[0].level, Level::Year);
     assert_eq!(model.consequences[0].condition, Condition::Grade(vec!["一般".into(), "良好".into()]));
-    assert_eq!((model.consequences[0].consecutive, model.consequences[0].action.as_str()), (2, "通报批评"));
+    assert_eq!((model.consequences[0].span, model.consequences[0].action.as_str()), (Span::Consecutive { periods: 2, restart: false }, "通报批评"));
     assert_eq!(model.consequences[1].condition, Condition::Bottom { places: 2 });
+    // Without consecutive or cumulative: this period alone.
+    assert_eq!(model.consequences[1].span, Span::Consecutive { periods: 1, restart: false });
+    assert_eq!(model.consequences[2].span, Span::Cumulative { periods: 2 });
+    assert_eq!(model.consequences[3].span, Span::Consecutive { periods: 3, restart: true });
     assert_eq!((model.rectification.days, model.rectification.grades.clone()), (15, vec!["一般".to_string()]));
     // Without the sections: no rules, 30 days, no grades.
     let plain = load_plan("plan.toml", HEAD, None).unwrap().model;
@@ -203,6 +220,26 @@ grade = "不达标"
 consecutive = 0
 action = ""
 
+[[consequences]]
+level = "year"
+grade = "优秀"
+consecutive = 2
+cumulative = 2
+action = "x"
+
+[[consequences]]
+level = "year"
+grade = "优秀"
+cumulative = 11
+restart = true
+action = "x"
+
+[[consequences]]
+level = "year"
+grade = "优秀"
+cumulative = 0
+action = "x"
+
 [rectification]
 days = 0
 grades = ["基本合格"]
@@ -220,6 +257,10 @@ grades = ["基本合格"]
         "consequences[2].grade: grade '不达标' does not exist",
         "consequences[2].consecutive: consecutive is 1–10",
         "consequences[2].action: the action is 1–200 characters",
+        "consequences[3].cumulative: a rule has consecutive or cumulative, not both",
+        "consequences[4].restart: restart goes with consecutive only",
+        "consequences[4].cumulative: cumulative is 1–10",
+        "consequences[5].cumulative: cumulative is 1–10",
         "rectification.days: days is 1–365",
         "rectification.grades: grade '基本合格' does not exist",
     ];

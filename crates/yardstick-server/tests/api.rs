@@ -891,6 +891,7 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/evaluations/{key}/open", "/evaluations/e/open".into(), None),
         (Method::POST, "/evaluations/{key}/close", "/evaluations/e/close".into(), None),
         (Method::POST, "/evaluations/{key}/paper-ballots", "/evaluations/e/paper-ballots".into(), Some(json!({ "group": "组", "answers": { "L1": "好" } }))),
+        (Method::POST, "/evaluations/{key}/apply", "/evaluations/e/apply".into(), Some(json!({ "plan": PLAN, "period": MARCH, "score_indicator": "GDP" }))),
         // Expert panels (issue 6, item 7).
         (Method::POST, "/panels", "/panels".into(), Some(json!({ "key": "x", "name": "评审", "plan": PLAN, "period": MARCH, "indicator": "GDP", "experts": ["expert"], "units": ["A1"], "spread_flag": "3" }))),
         (Method::POST, "/panels/{key}/scores", "/panels/x/scores".into(), Some(json!({ "unit": "A1", "score": "8", "comment": "x" }))),

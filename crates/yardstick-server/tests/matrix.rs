@@ -382,6 +382,10 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(M::POST, "/ballots/{code}", "an unused code of mz", format!("/ballots/{}", ids.ballot_code), Some(json!({ "answers": { "L1": "称职", "L2": "优秀" } })),
                                                                                          " ok  ok  ok  ok  ok  ok  ok  ok  ok  ok"),
         row(M::POST, "/evaluations/{key}/close", "open mz", "/evaluations/mz/close", None, "401  ok  ok 403 403 403 403 403 403 403"),
+        // Applying a closed evaluation to a plan is the office's; `done` evaluates L1 and L2,
+        // who are no registry people, so past the rights the office is told so (422).
+        row(M::POST, "/evaluations/{key}/apply", "closed done", "/evaluations/done/apply", Some(json!({ "plan": PLAN, "period": MARCH, "score_indicator": "GDP" })),
+                                                                                         "401 422 422 403 403 403 403 403 403 403"),
         // Expert panels (issue 6, item 7): the office forms, closes and applies them; an
         // expert scores and declares ties in the panels they belong to (`xm`, open); leaders
         // and auditors read them; `done` is closed, its result applied into 2026-06.

@@ -140,6 +140,7 @@ const INDICATOR_PARAMS: &[ColDef] = &[
     c("max_ratio", &["最高得分率", "Maximum ratio"], Ty::Num),
     c("per", &["每次分值", "Points per occurrence"], Ty::Num),
     c("from_full", &["从满分扣减", "From full marks"], Ty::Bool),
+    c("optional", &["可不评定", "Optional"], Ty::Bool),
     c("scope", &["否决范围", "Veto scope"], Ty::Str),
     c("places", &["降低名次数", "Places"], Ty::Int),
     c("below", &["首点以下", "Below the first point"], Ty::Str),
@@ -154,7 +155,7 @@ const INDICATOR_PARAMS: &[ColDef] = &[
 /// Every field an indicator may have (what an extra cell may name).
 const INDICATOR_FIELDS: &[&str] = &[
     "key", "name", "kind", "module", "level", "categories", "subjects", "replaces", "weight", "weights", "in_total", "source", "unit", "auto", "method",
-    "amplify", "floor", "cap", "total_share", "growth_share", "max_ratio", "per", "from_full", "scope", "places", "levels", "groups", "answers",
+    "amplify", "floor", "cap", "total_share", "growth_share", "max_ratio", "per", "from_full", "optional", "scope", "places", "levels", "groups", "answers",
     "excluded", "flags", "points", "below", "bands", "table", "rest", "proportional", "direction", "inputs", "formula",
 ];
 

@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::imports::ValuesTx;
+use crate::values::{ValueInput, ValuesJob};
 use crate::{AuditTx, Db, NewAudit, Result, StorageError, classify, on_db, write_tx};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -207,6 +209,33 @@ impl Db {
             tx.audit(&NewAudit::new(at_ms, actor, "enter_paper", "evaluation_ballot", key).after(serde_json::json!({ "group": group, "channel": "paper", "answers": answers }))).await?;
         });
         Ok(())
+    }
+
+    /// Writes a closed evaluation's results into a plan's period: each subject's values through
+    /// the value write of `put_values` (period open, a unit's submission lock, one audit row
+    /// per subject with the values before and after), and one audit row of the application
+    /// naming every value, all in one transaction; only while the evaluation is closed. The
+    /// number of values that changed.
+    pub async fn apply_evaluation(&self, key: &str, plan_key: &str, period: &str, writes: &[(String, Vec<ValueInput>)], actor: &str, at_ms: i64) -> Result<usize> {
+        let changed = write_tx!(self, tx => {
+            let e: Option<Evaluation> = sqlx::query_as(one()).bind(key).fetch_optional(&mut *tx).await?;
+            let Some(e) = e else { return Err(StorageError::NotFound(format!("evaluation '{key}'"))) };
+            if e.status != "closed" {
+                return Err(refused("evaluation_not_closed", format!("测评“{}”尚未结束，不能应用结果", e.name), format!("the evaluation '{}' is not closed; its results cannot be applied", e.name)));
+            }
+            let mut changed = 0;
+            for (subject, values) in writes {
+                let job = ValuesJob { plan_key: plan_key.into(), period: period.into(), subject: subject.clone(), values: values.clone(), actor: actor.into(), at_ms };
+                changed += tx.put_job(&job).await?;
+            }
+            let written: std::collections::BTreeMap<&str, std::collections::BTreeMap<String, &str>> = writes
+                .iter()
+                .map(|(s, vs)| (s.as_str(), vs.iter().map(|v| (format!("{}.{}", v.indicator, v.field), v.value.as_str())).collect()))
+                .collect();
+            tx.audit(&NewAudit::new(at_ms, actor, "apply", "evaluation", key).after(serde_json::json!({ "plan": plan_key, "period": period, "values": written }))).await?;
+            changed
+        });
+        Ok(changed)
     }
 
     /// The ballots of an evaluation, in the order of their random keys (not of casting).

@@ -16,7 +16,7 @@ use yardstick_engine::Dec;
 use yardstick_engine::ballot::{self, Ballot, BallotRules, Void};
 use yardstick_formats::{Msg, Place, Problem};
 use yardstick_storage::evaluations::{CodeCount, Evaluation, StoredBallot};
-use yardstick_storage::values::ValueRow;
+use yardstick_storage::values::{ValueInput, ValueRow};
 
 use super::*;
 use crate::auth::MaybeCaller;
@@ -60,6 +60,11 @@ pub struct FlagSpec {
     /// A share of all valid answers: `1/3`, `2/3`, `0.5` or `30%`.
     pub share: String,
     pub message: String,
+    /// A grade the flag forces when the evaluation is applied to a plan (不称职 votes above
+    /// one third → 不称职): written as the subject's `assigned_grade`. Free text here; it is
+    /// checked against the plan's grades when applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -269,6 +274,15 @@ fn check_spec(key: &str, name: &str, year: i64, s: &EvaluationSpec) -> Vec<Probl
         }
         if f.message.trim().is_empty() || f.message.chars().count() > 100 {
             p.push(at(format!("flags[{i}].message"), "请写明提示语（不超过 100 字）", "write the flag's message (up to 100 characters)"));
+        }
+        if let Some(g) = &f.grade {
+            if g.trim().is_empty() || g.trim() != g || g.chars().count() > 20 {
+                p.push(at(format!("flags[{i}].grade"), format!("等次“{g}”无效（1–20 字，前后无空格）"), format!("the grade '{g}' is not valid (1–20 characters, no surrounding spaces)")));
+            }
+            // A raised flag is known by its message: one that forces a grade must not share it.
+            if s.flags.iter().enumerate().any(|(j, o)| j != i && o.message == f.message) {
+                p.push(at(format!("flags[{i}].message"), "规定等次的提示语不能与其他提示语相同", "a flag that forces a grade needs a message of its own"));
+            }
         }
     }
     for (i, m) in s.rules.max_per_ballot.iter().enumerate() {
@@ -632,6 +646,8 @@ pub struct SubjectResult {
     pub tied: bool,
     /// Flags raised (e.g. "优秀和称职票不足三分之二 (27/48)").
     pub flags: Vec<String>,
+    /// The grade forced by the first flag raised that carries one (see `apply`).
+    pub grade: Option<String>,
     pub groups: Vec<GroupLine>,
     /// The engine's explanation, step by step.
     pub explanation: String,
@@ -673,6 +689,20 @@ pub struct EvaluationResults {
 fn two_places(num: i128, den: i128) -> String {
     let q = if num < 0 { (num * 200 - den) / (2 * den) } else { (num * 200 + den) / (2 * den) };
     format!("{}{}.{:02}", if q < 0 { "-" } else { "" }, (q / 100).abs(), (q % 100).abs())
+}
+
+/// The grade forced on a subject: that of the first flag, in the definition's order, that
+/// carries a grade and was raised by the engine. The engine reports a raised flag as
+/// "message (hit/valid)" with the counts of all groups (excluded answers left out), so the
+/// same counts name it exactly; a flag with a grade has a message of its own (`check_spec`).
+fn forced_grade(spec: &EvaluationSpec, excluded: &[bool], counts: &[Vec<u64>], raised: &[String]) -> Option<String> {
+    let total = |a: usize| if excluded[a] { 0 } else { counts.iter().map(|g| g[a]).sum::<u64>() };
+    let valid: u64 = (0..spec.answers.len()).map(total).sum();
+    spec.flags.iter().find_map(|f| {
+        let grade = f.grade.as_ref()?;
+        let hit: u64 = f.answers.iter().filter_map(|n| spec.answers.iter().position(|a| &a.name == n)).map(total).sum();
+        raised.contains(&format!("{} ({hit}/{valid})", f.message)).then(|| grade.clone())
+    })
 }
 
 /// Tallies and scores a closed evaluation (pure: no database).
@@ -717,7 +747,8 @@ pub fn score(e: &Evaluation, spec: &EvaluationSpec, ballots: &[StoredBallot], co
     for (row, explanation) in scored {
         let s = spec.subjects.iter().position(|x| x.key == row.subject).ok_or_else(|| bad(format!("an unknown subject '{}'", row.subject)))?;
         let ex: serde_json::Value = explanation.json().ok().and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
-        let flags = ex["flags"].as_array().map(|f| f.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+        let flags: Vec<String> = ex["flags"].as_array().map(|f| f.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+        let grade = forced_grade(spec, &excluded, &t.counts[s], &flags);
         let text = ex["text"][if lang == yardstick_formats::Lang::Zh { "zh" } else { "en" }].as_str().unwrap_or_default().to_string();
         let groups = spec
             .groups
@@ -753,6 +784,7 @@ pub fn score(e: &Evaluation, spec: &EvaluationSpec, ballots: &[StoredBallot], co
             rank: row.rank.unwrap_or(0),
             tied: row.tied,
             flags,
+            grade,
             groups,
             explanation: text,
         });
@@ -788,23 +820,32 @@ pub fn score(e: &Evaluation, spec: &EvaluationSpec, ballots: &[StoredBallot], co
     })
 }
 
-pub(crate) async fn results_of(st: &AppState, a: &auth::Auth, key: &str, lang: yardstick_formats::Lang) -> ApiResult<EvaluationResults> {
-    authz::require(a, Perm::ReadEvaluations)?;
-    let e = find(st, key).await?;
+fn not_closed(e: &Evaluation) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "evaluation_not_closed",
+        format!("测评“{}”尚未结束：结束后才能查看结果", e.name),
+        format!("the evaluation '{}' is not closed: its results are visible once it is", e.name),
+    )
+}
+
+/// The results of a closed evaluation, scored from its stored ballots.
+async fn closed_results(st: &AppState, e: Evaluation, spec: EvaluationSpec, lang: yardstick_formats::Lang) -> ApiResult<EvaluationResults> {
     if e.status != "closed" {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "evaluation_not_closed",
-            format!("测评“{}”尚未结束：结束后才能查看结果", e.name),
-            format!("the evaluation '{}' is not closed: its results are visible once it is", e.name),
-        ));
+        return Err(not_closed(&e));
     }
-    let spec = spec_of(&e)?;
-    let ballots = st.db.ballots(key).await?;
-    let codes = st.db.code_counts(key).await?;
+    let ballots = st.db.ballots(&e.key).await?;
+    let codes = st.db.code_counts(&e.key).await?;
     tokio::task::spawn_blocking(move || score(&e, &spec, &ballots, &codes, lang)).await.map_err(ApiError::internal)?.map_err(|p| {
         ApiError::internal(p.iter().map(|p| p.msg.en.clone()).collect::<Vec<_>>().join("; "))
     })
+}
+
+pub(crate) async fn results_of(st: &AppState, a: &auth::Auth, key: &str, lang: yardstick_formats::Lang) -> ApiResult<EvaluationResults> {
+    authz::require(a, Perm::ReadEvaluations)?;
+    let e = find(st, key).await?;
+    let spec = spec_of(&e)?;
+    closed_results(st, e, spec, lang).await
 }
 
 /// The results of a closed evaluation: each subject's score with its group means, counts,
@@ -814,6 +855,161 @@ pub(crate) async fn results_of(st: &AppState, a: &auth::Auth, key: &str, lang: y
     responses((status = 200, body = EvaluationResults), (status = 403), (status = 404), (status = 409)))]
 async fn evaluation_results(State(st): State<AppState>, Caller(a): Caller, L(lang): L, Params(p): Params<KeyPath>) -> ApiResult<Json<EvaluationResults>> {
     Ok(Json(results_of(&st, &a, &p.key, lang).await?))
+}
+
+// ---------------------------------------------------------------------------
+// Applying the results to a plan.
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyBody {
+    /// The plan and the period (of the plan's year, open for data) written to.
+    pub plan: String,
+    pub period: String,
+    /// A `direct` indicator of that period's level: each subject's score is written as its
+    /// `value`.
+    #[serde(default)]
+    pub score_indicator: Option<String>,
+    /// An `assigned_grade` indicator: the grade a raised flag forces is written as its
+    /// `grade`. Required when a flag of the evaluation carries a grade.
+    #[serde(default)]
+    pub grade_indicator: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ForcedGrade {
+    pub subject: String,
+    pub grade: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppliedEvaluation {
+    pub plan: String,
+    pub period: String,
+    /// Subjects whose score was written.
+    pub scores: usize,
+    /// Grades forced by a raised flag, written as the grade indicator's `grade`.
+    pub grades: Vec<ForcedGrade>,
+    /// Subjects nobody gave a counted answer: nothing is written for them.
+    pub missing: Vec<String>,
+    /// Values that changed (a second application of the same results changes nothing).
+    pub changed: usize,
+}
+
+/// The problem, naming `field`, unless the plan has the indicator `key` in force for
+/// `period`, entered at its level and scored by the method `want` names.
+fn indicator_problem(model: &yardstick_engine::Model, period: Period, key: &str, field: &str, want: &str) -> Option<Problem> {
+    let ver = &model.versions[model.version_for(period) as usize];
+    let Some(ind) = ver.indicators.iter().find(|i| i.key == key) else {
+        return Some(at(field, format!("方案在 {period} 没有指标“{key}”"), format!("the plan has no indicator '{key}' in {period}")));
+    };
+    if ind.method.key() != want {
+        return Some(at(field, format!("指标“{key}”的计分方法是 {}，应为 {want}", ind.method.key()), format!("the indicator '{key}' uses {}, not {want}", ind.method.key())));
+    }
+    if ind.level != period.level {
+        return Some(at(field, format!("指标“{key}”不在 {period} 这一层级填报"), format!("the indicator '{key}' is not entered at the level of {period}")));
+    }
+    None
+}
+
+/// Applies a closed evaluation to a plan's period (the office): each subject's score as the
+/// `score_indicator`'s value, and each grade a raised flag forces as the `grade_indicator`'s
+/// grade, checked like any value write and written all or nothing.
+pub(crate) async fn apply(st: &AppState, a: &auth::Auth, key: &str, b: &ApplyBody) -> ApiResult<AppliedEvaluation> {
+    authz::require(a, Perm::ManageEvaluations)?;
+    let e = find(st, key).await?;
+    if e.status != "closed" {
+        return Err(not_closed(&e));
+    }
+    let spec = spec_of(&e)?;
+    let plan = st.db.plan(b.plan.trim()).await?.ok_or_else(|| ApiError::invalid(vec![at("plan", format!("方案“{}”不存在", b.plan), format!("the plan '{}' does not exist", b.plan))]))?;
+    let period = match Period::parse(b.period.trim()) {
+        Some(p) if i64::from(p.year) == plan.year => p,
+        _ => return Err(ApiError::invalid(vec![at("period", format!("“{}”不是方案 {} 年度内的期间", b.period, plan.year), format!("'{}' is not a period of the plan's year {}", b.period, plan.year))])),
+    };
+    let mut problems = Vec::new();
+    if b.score_indicator.is_none() && b.grade_indicator.is_none() {
+        problems.push(at("score_indicator", "请给出写入得分的指标（score_indicator）或写入等次的指标（grade_indicator）", "give score_indicator, grade_indicator or both"));
+    }
+    let graded: Vec<usize> = spec.flags.iter().enumerate().filter(|(_, f)| f.grade.is_some()).map(|(i, _)| i).collect();
+    if let (Some(i), None) = (graded.first(), &b.grade_indicator) {
+        problems.push(at("grade_indicator", format!("测评的第 {} 个提示规定了等次：请给出写入等次的指标（assigned_grade）", i + 1), format!("flags[{i}] forces a grade: name the assigned_grade indicator it is written to")));
+    }
+    let cached = st.models.get(&st.db, &plan.key).await.map_err(compute_error)?;
+    let model = &cached.model;
+    problems.extend(b.score_indicator.as_ref().and_then(|k| indicator_problem(model, period, k, "score_indicator", "direct")));
+    problems.extend(b.grade_indicator.as_ref().and_then(|k| indicator_problem(model, period, k, "grade_indicator", "assigned_grade")));
+    // Each flag's grade must be one of the plan's, and each subject a registry person or unit
+    // the plan appraises (compared in one of its categories) whose grade set has the grade.
+    let grade_names: Vec<&str> = model.grade_sets.iter().flat_map(|g| g.grades.iter().map(|x| x.name.as_str())).collect();
+    for &i in &graded {
+        let g = spec.flags[i].grade.as_deref().unwrap_or_default();
+        if b.grade_indicator.is_some() && !grade_names.contains(&g) {
+            problems.push(at(format!("flags[{i}].grade"), format!("方案“{}”没有等次“{g}”", plan.key), format!("the plan '{}' has no grade '{g}'", plan.key)));
+        }
+    }
+    for (i, x) in spec.subjects.iter().enumerate() {
+        let registered = st.db.person(&x.key).await?.is_some() || st.db.unit(&x.key).await?.is_some();
+        let field = format!("subjects[{i}]");
+        if !registered {
+            problems.push(at(field, format!("“{}”（{}）不是名录中的人员或单位", x.key, x.name), format!("'{}' ({}) is not a person or unit of the registry", x.key, x.name)));
+            continue;
+        }
+        let category = model.subject_index(&x.key).and_then(|s| model.subjects[s as usize].category);
+        let Some(c) = category else {
+            problems.push(at(field, format!("“{}”（{}）不在方案“{}”的考核类别中", x.key, x.name, plan.key), format!("'{}' ({}) is in no category of the plan '{}'", x.key, x.name, plan.key)));
+            continue;
+        };
+        let set = &model.grade_sets[model.categories[c as usize].grade_set as usize];
+        for &f in graded.iter().filter(|_| b.grade_indicator.is_some()) {
+            let g = spec.flags[f].grade.as_deref().unwrap_or_default();
+            if grade_names.contains(&g) && !set.grades.iter().any(|x| x.name == g) {
+                problems.push(at(format!("flags[{f}].grade"), format!("{}所在类别的等次中没有“{g}”", x.name), format!("the grades of {}'s category have no '{g}'", x.name)));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(problems));
+    }
+    open_for_data(st, &plan.key, &period.to_string()).await?;
+    let results = closed_results(st, e, spec, yardstick_formats::Lang::Zh).await?;
+    let mut writes = Vec::new();
+    let (mut scores, mut grades, mut missing) = (0, Vec::new(), Vec::new());
+    for r in &results.subjects {
+        let mut items = Vec::new();
+        let answered = r.groups.iter().any(|g| g.counts.iter().any(|c| c.count > 0));
+        if !answered {
+            missing.push(r.key.clone());
+        } else if let Some(k) = &b.score_indicator {
+            items.push(ValueItem { indicator: k.clone(), field: "value".into(), value: r.score.clone() });
+            scores += 1;
+        }
+        if let (Some(k), Some(g)) = (&b.grade_indicator, &r.grade) {
+            items.push(ValueItem { indicator: k.clone(), field: "grade".into(), value: g.clone() });
+            grades.push(ForcedGrade { subject: r.key.clone(), grade: g.clone() });
+        }
+        if items.is_empty() {
+            continue;
+        }
+        // The same check as every value write: the plan's loader, one subject at a time.
+        check_values(st, &plan.key, period, &r.key, &items, None).await?;
+        writes.push((r.key.clone(), items.into_iter().map(|v| ValueInput { indicator: v.indicator, field: v.field, value: v.value }).collect::<Vec<_>>()));
+    }
+    let changed = st.db.apply_evaluation(key, &plan.key, &period.to_string(), &writes, &a.user.username, now_ms()).await?;
+    Ok(AppliedEvaluation { plan: plan.key, period: period.to_string(), scores, grades, missing, changed })
+}
+
+/// Applies a closed evaluation to a plan's period (the office): each evaluated subject's
+/// score is written as the `direct` indicator `score_indicator`'s value, and the grade a
+/// raised flag forces (不称职 votes above one third → 不称职) as the `assigned_grade`
+/// indicator `grade_indicator`'s grade — checked like every value write (the period open,
+/// a unit's data not locked), all or nothing, audited. 409 until the evaluation is closed;
+/// 422 naming the field for an unknown plan, period or indicator, a subject that is not a
+/// registry person or unit (`subjects[i]`) and a grade the plan does not have (`flags[i].grade`).
+#[utoipa::path(post, path = "/evaluations/{key}/apply", tag = "evaluations", params(("key" = String, Path)), request_body = ApplyBody,
+    responses((status = 200, body = AppliedEvaluation), (status = 403), (status = 404), (status = 409), (status = 422)))]
+async fn apply_evaluation(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<KeyPath>, Body(b): Body<ApplyBody>) -> ApiResult<Json<AppliedEvaluation>> {
+    Ok(Json(apply(&st, &a, &p.key, &b).await?))
 }
 
 // ---------------------------------------------------------------------------
@@ -924,6 +1120,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(close_evaluation))
         .routes(routes!(enter_paper))
         .routes(routes!(evaluation_results))
+        .routes(routes!(apply_evaluation))
         .routes(routes!(ballot_form, cast_ballot))
 }
 

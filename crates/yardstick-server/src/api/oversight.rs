@@ -169,13 +169,19 @@ fn fill(text: &str, unit: &str, indicator: &str, period: &str, value: &str, line
     text.replace("{unit}", unit).replace("{indicator}", indicator).replace("{period}", period).replace("{value}", value).replace("{line}", line)
 }
 
+/// A rule in words, as the follow-up shows it: "年度累计2期等次为优秀或称职 → 晋升一个工资档次".
 fn rule_words(r: &ov::ConsequenceRule) -> String {
     let cond = match &r.condition {
         Condition::Bottom { places: 1 } => "排名末位".to_string(),
         Condition::Bottom { places } => format!("排名倒数{places}名以内"),
         Condition::Grade(g) => format!("等次为{}", g.join("或")),
     };
-    let run = if r.consecutive > 1 { format!("连续{}期", r.consecutive) } else { String::new() };
+    let run = match r.span {
+        ov::Span::Consecutive { periods, restart: true } if periods > 1 => format!("每连续{periods}期"),
+        ov::Span::Consecutive { periods, .. } if periods > 1 => format!("连续{periods}期"),
+        ov::Span::Consecutive { .. } => String::new(),
+        ov::Span::Cumulative { periods } => format!("累计{periods}期"),
+    };
     format!("{}{run}{cond} → {}", r.level.name_zh(), r.action)
 }
 

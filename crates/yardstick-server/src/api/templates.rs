@@ -280,7 +280,7 @@ pub(crate) async fn source_template_of(st: &AppState, a: &auth::Auth, lang: Lang
                 continue;
             }
             let writable = read_only.is_none() && !locked.contains(&subject.key);
-            let grade_names = if matches!(ind.method, Method::AssignedGrade) { grade_names_of(model, s) } else { Vec::new() };
+            let grade_names = if matches!(ind.method, Method::AssignedGrade { .. }) { grade_names_of(model, s) } else { Vec::new() };
             rows.push(row_of(ind, Some((subject.key.clone(), subject.name.clone())), &subject.key, &stored, &last, &users, writable, &grade_names));
         }
     }

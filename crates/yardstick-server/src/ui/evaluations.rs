@@ -139,7 +139,7 @@ fn spec_from(f: &DefineForm, lang: Lang) -> Result<(String, String, i64, Evaluat
         if w.len() < 4 {
             line_err("预警提示", "Flags", n, "应为“档次+档次 above|below 比例 提示语”", "write 'answer+answer above|below share message'");
         } else {
-            flags.push(FlagSpec { answers: w[0].split('+').map(String::from).collect(), when: w[1].into(), share: w[2].into(), message: w[3..].join(" ") });
+            flags.push(FlagSpec { answers: w[0].split('+').map(String::from).collect(), when: w[1].into(), share: w[2].into(), message: w[3..].join(" "), grade: None });
         }
     }
     let mut max_per_ballot = Vec::new();
