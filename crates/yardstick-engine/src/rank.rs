@@ -203,12 +203,15 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
             end += 1;
         }
         let group = &order[k..end];
-        let size = (end - k) as u32;
         let is_vetoed = entries[group[0].0].vetoed;
+        // The places a group takes at grade `g`: a member assigned a worse grade than `g`
+        // (a forced grade: 不称职 votes over the threshold, say) takes none, like a veto.
+        let holders = |g: u32| group.iter().filter(|(i, _, _)| entries[*i].assigned_grade.is_none_or(|a| a <= g)).count() as u32;
         let mut skipped = Vec::new();
         if !is_vetoed {
             let low = group.iter().map(|(i, _, _)| entries[*i].cents).min().unwrap_or(0);
             while grade < last {
+                let size = holders(grade);
                 if let Some(limit) = limits[grade as usize] {
                     if cumulative + size > limit {
                         skipped.push((grade, Skip::Quota { would_be: cumulative + size, limit }));
@@ -225,7 +228,7 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
                 }
                 break;
             }
-            cumulative += size;
+            cumulative += holders(grade);
         }
         for &(i, rank, tied) in group {
             let e = &entries[i];
@@ -304,6 +307,25 @@ mod tests {
         es[2].vetoed = true;
         let got: Vec<(usize, u32, u32)> = rank_and_grade(&es, &s, &[]).iter().map(|p| (p.entry, p.rank, p.grade)).collect();
         assert_eq!(got, [(0, 1, 0), (1, 2, 1), (3, 3, 1), (4, 4, 2), (2, 5, 2)]);
+    }
+
+    #[test]
+    fn a_forced_worse_grade_takes_no_quota_place() {
+        // 优秀 ≤ 20 % of 5 = 1. The best is forced to 不称职 (3): the place goes to the second.
+        let s = set(&[("优秀", Some("20%"), None), ("称职", None, None), ("基本称职", None, None), ("不称职", None, None)], 3);
+        let mut es: Vec<Entry> = [9500, 9000, 8500, 8000, 7000].into_iter().map(entry).collect();
+        es[0].assigned_grade = Some(3);
+        let got: Vec<(usize, u32, u32)> = rank_and_grade(&es, &s, &[]).iter().map(|p| (p.entry, p.rank, p.grade)).collect();
+        assert_eq!(got, [(0, 1, 3), (1, 2, 0), (2, 3, 1), (3, 4, 1), (4, 5, 1)]);
+        // Assigned the grade it reaches or a better one, a subject keeps its place.
+        es[0].assigned_grade = Some(0);
+        es[1].assigned_grade = Some(0);
+        let got: Vec<u32> = rank_and_grade(&es, &s, &[]).iter().map(|p| p.grade).collect();
+        assert_eq!(got, [0, 0, 1, 1, 1], "the second, assigned 优秀, does not take the first's place away");
+        es[1].assigned_grade = None;
+        es[0].assigned_grade = Some(1);
+        let got: Vec<u32> = rank_and_grade(&es, &s, &[]).iter().map(|p| p.grade).collect();
+        assert_eq!(got, [1, 0, 1, 1, 1], "assigned 称职 below 优秀: the place goes on");
     }
 
     #[test]
