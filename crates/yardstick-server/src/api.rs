@@ -96,7 +96,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(people::list_people, people::create_person))
         .routes(routes!(people::move_person))
         .routes(routes!(people::link_account))
-        .routes(routes!(people::get_person_values, people::put_person_values));
+        .routes(routes!(people::get_person_values, people::put_person_values))
+        .routes(routes!(people::add_person_occurrence));
     exports::routes(oversight::routes(r)).merge(evaluations::router()).merge(panels::router()).merge(rewards::router())
 }
 

@@ -855,6 +855,7 @@ async fn the_auditor_reads_but_never_writes(db: Db) {
         (Method::POST, "/plans/{plan}/periods", format!("{p}/periods"), Some(json!({ "period": "2026-05" }))),
         (Method::PUT, "/plans/{plan}/periods/{period}/units/{unit}/values", format!("{p}/periods/{MARCH}/units/A1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] }))),
         (Method::POST, "/plans/{plan}/periods/{period}/units/{unit}/occurrences", format!("{p}/periods/{MARCH}/units/A1/occurrences"), Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" }))),
+        (Method::POST, "/plans/{plan}/periods/{period}/people/{person}/occurrences", format!("{p}/periods/{MARCH}/people/M1/occurrences"), Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "x" }))),
         (Method::POST, "/plans/{plan}/periods/{period}/computations", format!("{p}/periods/{MARCH}/computations"), None),
         (Method::POST, "/plans/{plan}/periods/{period}/publications", format!("{p}/periods/{MARCH}/publications"), Some(json!({ "set_id": set, "reason": "x" }))),
         (Method::PUT, "/plans/{plan}/periods/{period}/deadlines", format!("{p}/periods/{MARCH}/deadlines"), Some(json!({ "due_ms": 1_775_000_000_000_i64 }))),

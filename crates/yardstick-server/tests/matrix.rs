@@ -367,6 +367,8 @@ fn table(ids: &Ids) -> Vec<Row> {
                                                                                          "401  ok  ok 403 403 403 403  ok 403 403"),
         row(M::PUT, "/plans/{plan}/periods/{period}/people/{person}/values", "M1 of own unit A1 (in no category: refused by the plan)", format!("{p}/periods/{MARCH}/people/M1/values"), Some(json!({ "values": [{ "indicator": "GDP", "field": "actual", "value": "1" }] })),
                                                                                          "401 422 422 422 422 403 403 403 403 403"),
+        row(M::POST, "/plans/{plan}/periods/{period}/people/{person}/occurrences", "M1 (in no category: refused by the plan)", format!("{p}/periods/{MARCH}/people/M1/occurrences"),
+            Some(json!({ "indicator": "SAFETY", "amount": "1", "reason": "矩阵测试：违纪" })),     "401 422 422 403 403 403 403 403 403 403"),
         row(M::POST, "/people", "", "/people", Some(json!({ "key": "M2", "name": "新人", "unit": "A1" })),
                                                                                          "401  ok 403 403 403 403 403 403 403 403"),
         row(M::POST, "/people/{key}/moves", "M1 to A2", "/people/M1/moves", Some(json!({ "unit": "A2", "from": "2026-05" })),

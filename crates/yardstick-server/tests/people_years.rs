@@ -13,7 +13,7 @@ use common::{Cred, UNITS, World, seed};
 use serde_json::{Value, json};
 use yardstick_storage::Db;
 
-on_both_backends!(three_years_of_grades_and_their_consequences, applying_an_evaluation_is_checked);
+on_both_backends!(three_years_of_grades_and_their_consequences, applying_an_evaluation_is_checked, a_veto_forces_a_person_s_grade);
 
 fn api(path: &str) -> String {
     format!("/api/v1{path}")
@@ -344,4 +344,27 @@ async fn applying_an_evaluation_is_checked(db: Db) {
     // Again: the same values, nothing changes.
     let again = w.send(Method::POST, &apply("mz"), &admin, Some(good)).await.ok();
     assert_eq!(again["changed"].as_u64(), Some(0));
+}
+
+/// A veto (一票否决) recorded against a person — a disciplinary finding — forces the veto
+/// grade 不称职, ranks them last, and frees the one 优秀 place for the next.
+async fn a_veto_forces_a_person_s_grade(db: Db) {
+    let (w, admin) = world(db).await;
+    let extra = "\n[[indicators]]\nkey = \"DISC\"\nname = \"违反廉洁纪律\"\nkind = \"constraint\"\nlevel = \"year\"\nmethod = \"veto\"\n";
+    let toml = plan_toml(2026, "ANNUAL", extra);
+    w.send(Method::POST, &api("/plans/y2026/versions"), &admin, Some(json!({ "toml": toml, "note": "一票否决" }))).await.expect(201, None);
+    enter_scores(&w, &admin, 2026).await;
+    let url = |who: &str| api(&format!("/plans/y2026/periods/2026/people/{who}/occurrences"));
+    let veto = json!({ "indicator": "DISC", "field": "count", "amount": "1", "reason": "2026年8月受党内警告处分" });
+    // Only the office; a reason; a person that exists; an indicator of the plan.
+    w.send(Method::POST, &url("P1"), &w.sign_in("ed_lead").await, Some(veto.clone())).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &url("P1"), &w.sign_in("auditor").await, Some(veto.clone())).await.expect(403, Some("forbidden"));
+    w.send(Method::POST, &url("P1"), &admin, Some(json!({ "indicator": "DISC", "field": "count", "amount": "1", "reason": " " }))).await.expect(422, Some("reason_required"));
+    w.send(Method::POST, &url("NOPE"), &admin, Some(veto.clone())).await.expect(404, None);
+    w.send(Method::POST, &url("P1"), &admin, Some(json!({ "indicator": "NOPE", "field": "count", "amount": "1", "reason": "x" }))).await.expect(422, None);
+    w.send(Method::POST, &url("P1"), &admin, Some(veto)).await.expect(201, None);
+    let rows = publish(&w, &admin, 2026).await;
+    assert_eq!(rows, ["P5 92.00 优秀", "P4 86.00 称职", "P2 85.00 称职", "P6 78.00 称职", "P7 76.00 称职", "P3 55.00 不称职", "P1 95.00 不称职"]);
+    let ex = w.get(&api("/plans/y2026/periods/2026/results/P1"), &admin).await.ok();
+    assert!(ex.to_string().contains("2026年8月受党内警告处分"), "the reason is published with the veto: {ex}");
 }

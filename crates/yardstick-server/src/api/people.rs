@@ -292,3 +292,25 @@ pub(crate) async fn put_person_values(State(st): State<AppState>, Caller(a): Cal
     let changed = st.db.put_values(&p.plan, &period.to_string(), &person.key, &inputs, &a.user.username, now_ms()).await?;
     Ok(Json(Written { changed }))
 }
+
+/// Records an occurrence for a person — a veto (一票否决: a disciplinary finding forces the
+/// veto grade, 不称职), a deduction, a bonus item — with its reason (the office). Checked
+/// against the plan like a unit's occurrence.
+#[utoipa::path(post, path = "/plans/{plan}/periods/{period}/people/{person}/occurrences", tag = "values",
+    params(("plan" = String, Path), ("period" = String, Path), ("person" = String, Path)), request_body = OccurrenceBody,
+    responses((status = 201, body = Created), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn add_person_occurrence(State(st): State<AppState>, Caller(a): Caller, Params(p): Params<PersonValuePath>, Body(b): Body<OccurrenceBody>) -> ApiResult<(StatusCode, Json<Created>)> {
+    authz::require(&a, Perm::Compute)?;
+    let person = find_person(&st, &p.person).await?;
+    reach_person(&st, &a, Perm::ReadValues, &person, None).await?;
+    plan_exists(&st, &p.plan).await?;
+    let period = parse_period(&p.period)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "必须写明原因", "a reason is required"));
+    }
+    open_for_data(&st, &p.plan, &period.to_string()).await?;
+    check_values(&st, &p.plan, period, &person.key, &[], Some(&b)).await?;
+    let input = OccurrenceInput { indicator: b.indicator, field: b.field, amount: b.amount, reason: b.reason };
+    let id = st.db.add_occurrence(&p.plan, &period.to_string(), &person.key, &input, &a.user.username, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
