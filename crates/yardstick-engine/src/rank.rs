@@ -195,6 +195,9 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
     out.reserve(entries.len());
     let mut grade = 0u32;
     let mut cumulative = 0u32;
+    // Assigned grades worse than the grade their group reached, not yet counted: each
+    // counts from its own grade on (cumulative quotas count "this grade or better").
+    let mut pending: Vec<u32> = Vec::new();
     let mut k = 0;
     while k < order.len() {
         // A tie group: consecutive subjects with the same rank.
@@ -204,9 +207,13 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
         }
         let group = &order[k..end];
         let is_vetoed = entries[group[0].0].vetoed;
-        // The places a group takes at grade `g`: a member assigned a worse grade than `g`
-        // (a forced grade: 不称职 votes over the threshold, say) takes none, like a veto.
-        let holders = |g: u32| group.iter().filter(|(i, _, _)| entries[*i].assigned_grade.is_none_or(|a| a <= g)).count() as u32;
+        // The places counted at grade `g`: the group's members, except those assigned a worse
+        // grade than `g` (a forced grade: 不称职 votes over the threshold, say), which take
+        // no place there, and the earlier such members whose assigned grade is `g` or better.
+        let holders = |g: u32| {
+            let own = group.iter().filter(|(i, _, _)| entries[*i].assigned_grade.is_none_or(|a| a <= g)).count();
+            (own + pending.iter().filter(|&&a| a <= g).count()) as u32
+        };
         let mut skipped = Vec::new();
         if !is_vetoed {
             let low = group.iter().map(|(i, _, _)| entries[*i].cents).min().unwrap_or(0);
@@ -229,6 +236,8 @@ pub fn rank_and_grade_into(entries: &[Entry], set: &GradeSet, limits: &[Option<u
                 break;
             }
             cumulative += holders(grade);
+            pending.retain(|&a| a > grade);
+            pending.extend(group.iter().filter_map(|(i, _, _)| entries[*i].assigned_grade.filter(|&a| a > grade)));
         }
         for &(i, rank, tied) in group {
             let e = &entries[i];

@@ -286,7 +286,9 @@ fn check_conventions(sc: &Scenario, placed: &[Placed]) -> Result<(), TestCaseErr
             prop_assert!(meets_min(e.cents, m), "entry {} with {} cents graded {} below its minimum {}", i, e.cents, p.grade, m);
         }
         // The reason tells the truth.
-        let cum = live.iter().filter(|&&j| pl[j].rank <= p.rank).count() as u32;
+        // An assigned subject counts from its assigned grade on (a worse one takes no place
+        // in the better grades, like a veto).
+        let cum = live.iter().filter(|&&j| pl[j].rank <= p.rank && es[j].assigned_grade.is_none_or(|a| a <= p.grade)).count() as u32;
         match &p.reason {
             GradeReason::Admitted { cumulative, limit } | GradeReason::PassedOver { cumulative, limit, .. } => {
                 prop_assert_eq!(*cumulative, cum, "cumulative count of entry {}", i);
@@ -304,7 +306,8 @@ fn check_conventions(sc: &Scenario, placed: &[Placed]) -> Result<(), TestCaseErr
                 match why {
                     Skip::Quota { would_be, limit } => {
                         prop_assert!(would_be > limit);
-                        prop_assert_eq!(*would_be, cum);
+                        let at_g = live.iter().filter(|&&j| pl[j].rank <= p.rank && es[j].assigned_grade.is_none_or(|a| a <= *g)).count() as u32;
+                        prop_assert_eq!(*would_be, at_g);
                         prop_assert!(Some(*limit) == lim[*g as usize] || Some(*limit) == eff[*g as usize]);
                     }
                     Skip::BelowMinimum { min_cents } => {

@@ -211,6 +211,9 @@ struct RawCoefficients {
     parent_input: Option<Spanned<String>>,
     #[serde(default)]
     parent_levels: Vec<RawShare>,
+    /// Where the server takes the parents' levels from: the published grades of the units
+    /// in this plan's months (the command line takes them from the data file).
+    parent_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -702,6 +705,14 @@ pub fn load_plan(file: &str, text: &str, subjects_file: Option<SubjectsSource<'_
         }
     }
 
+    if let Some(rc) = raw.coefficients.as_ref().filter(|rc| rc.parent_source.is_some()) {
+        let src = rc.parent_source.as_deref().unwrap_or_default();
+        if rc.parent_input.is_none() {
+            cx.at(None, "coefficients.parent_source", Msg::new("parent_source 需要 parent_input 和 parent_levels", "parent_source needs parent_input and parent_levels"));
+        } else if src == raw.plan.key || src.trim().is_empty() {
+            cx.at(None, "coefficients.parent_source", Msg::new("parent_source 应为另一个方案的编码", "parent_source is the key of another plan"));
+        }
+    }
     if let Some(pc) = &coefficients.parent {
         // A data row names either an indicator or the parent level, never both.
         if versions.iter().any(|v| v.indicators.iter().any(|i| i.key == pc.input)) {

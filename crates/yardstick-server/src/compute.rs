@@ -165,7 +165,8 @@ pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &
     registry_only(&text).map_err(ComputeError::Problems)?;
     let subjects = registry_subjects(db, &text).await?;
     let periods: Vec<String> = load::periods_needed(period).iter().map(|p| p.to_string()).collect();
-    let values = db.values(plan_key, &periods, None).await?;
+    let mut values = db.values(plan_key, &periods, None).await?;
+    values.extend(parent_levels(db, &text, &periods).await?);
     let occurrences = db.occurrences(plan_key, &periods, None).await?;
     let rows = tokio::task::spawn_blocking(move || score_rows(&text, &subjects, &values, &occurrences, period))
         .await
@@ -174,6 +175,30 @@ pub async fn compute_period(db: &Db, plan_key: &str, period_text: &str, actor: &
     let n = rows.len();
     let set_id = db.save_result_set(plan_key, &period.to_string(), plan_version, &rows, actor, now_ms).await?;
     Ok(Computed { set_id, plan_version, rows: n })
+}
+
+/// The parent coefficient's levels from another plan (`coefficients.parent_source`): for
+/// each month, every unit's grade in that plan's publication in force, as the level of the
+/// plan's `parent_input` (M12: "the unit's result sets its people's coefficients"). A month
+/// not published there gives no levels, and the people under it then fail to score, naming
+/// their parent.
+async fn parent_levels(db: &Db, text: &str, periods: &[String]) -> Result<Vec<ValueRow>, ComputeError> {
+    let Ok(t) = text.parse::<toml::Table>() else { return Ok(Vec::new()) };
+    let c = t.get("coefficients");
+    let (Some(source), Some(input)) = (c.and_then(|c| c.get("parent_source")).and_then(|s| s.as_str()), c.and_then(|c| c.get("parent_input")).and_then(|s| s.as_str())) else {
+        return Ok(Vec::new());
+    };
+    let units: std::collections::HashSet<String> = db.units(None).await?.into_iter().map(|u| u.key).collect();
+    let mut out = Vec::new();
+    for p in periods.iter().filter(|p| Period::parse(p).is_some_and(|x| x.level == yardstick_engine::Level::Month)) {
+        let Some(x) = db.current_publication(source, p).await? else { continue };
+        for r in db.result_rows(x.set_id, None, 0, i64::MAX).await? {
+            if let Some(g) = r.grade.filter(|_| units.contains(&r.subject)) {
+                out.push(ValueRow { period: p.clone(), subject: r.subject, indicator: input.to_string(), field: "level".into(), value: g, updated_ms: x.published_ms, updated_by: x.published_by.clone() });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The pure part: plan + subjects + data → result rows with explanations.
