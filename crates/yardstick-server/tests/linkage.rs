@@ -26,6 +26,17 @@ key = "tiers"
 name = "一档/二档"
 grades = [{ name = "一档", quota = "50%" }, { name = "二档" }]
 
+# The units' own categories are defined too (their units are subjects of every plan).
+[[categories]]
+key = "A"
+name = "A类"
+grade_set = "tiers"
+
+[[categories]]
+key = "B"
+name = "B类"
+grade_set = "tiers"
+
 [[categories]]
 key = "cadres"
 name = "干部"
@@ -61,8 +72,12 @@ async fn a_unit_s_published_grade_sets_its_cadres_coefficient(db: Db) {
     w.send(Method::POST, &api("/plans/c2026/versions"), &admin, Some(json!({ "toml": CADRES, "note": "挂钩" }))).await.expect(201, None);
     for p in [MARCH, APRIL] {
         w.send(Method::POST, &api("/plans/c2026/periods"), &admin, Some(json!({ "period": p }))).await.expect(201, None);
+        let points = json!({ "values": [{ "indicator": "POINTS", "field": "value", "value": "90" }] });
         for k in ["K1", "K2", "K3"] {
-            w.send(Method::PUT, &api(&format!("/plans/c2026/periods/{p}/people/{k}/values")), &admin, Some(json!({ "values": [{ "indicator": "POINTS", "field": "value", "value": "90" }] }))).await.expect(200, None);
+            w.send(Method::PUT, &api(&format!("/plans/c2026/periods/{p}/people/{k}/values")), &admin, Some(points.clone())).await.expect(200, None);
+        }
+        for (u, _, _) in common::UNITS {
+            w.send(Method::PUT, &api(&format!("/plans/c2026/periods/{p}/units/{u}/values")), &admin, Some(points.clone())).await.expect(200, None);
         }
     }
     // The units' March grades, as published in the units' plan.
