@@ -253,6 +253,14 @@ async fn three_years_of_grades_and_their_consequences(db: Db) {
     let again = w.send(Method::POST, &run(2026), &staff, None).await.ok();
     assert_eq!(again["follow_ups"], json!([]));
 
+    // ED's leader sees the follow-ups of ED's people; another unit's leader and ED's
+    // reporter do not.
+    let seen = |v: Value| -> Vec<String> { let mut s: Vec<String> = v.as_array().unwrap().iter().map(|f| f["subject"].as_str().unwrap().to_string()).collect(); s.sort(); s };
+    assert_eq!(seen(w.get(&api("/plans/y2026/periods/2026/follow-ups"), &ed_lead).await.ok()), ["P1", "P2", "P3"]);
+    w.send(Method::POST, &api("/users"), &admin, Some(json!({ "username": "ed_rep", "display_name": "ed_rep", "role": "reporter", "unit": "ED", "password": common::PW }))).await.expect(201, None);
+    assert_eq!(seen(w.get(&api("/plans/y2026/periods/2026/follow-ups"), &w.sign_in("ed_rep").await).await.ok()), Vec::<String>::new());
+    assert_eq!(seen(w.get(&api("/plans/y2026/periods/2026/follow-ups"), &w.sign_in("leader").await).await.ok()), Vec::<String>::new());
+
     // The office decides; a unit's leader cannot.
     let decision = |id: i64| api(&format!("/plans/y2026/periods/2026/follow-ups/{id}/decision"));
     let (p1, p3) = (find("P1")["id"].as_i64().unwrap(), find("P3")["id"].as_i64().unwrap());

@@ -478,7 +478,20 @@ pub(crate) async fn follow_ups_for(st: &AppState, a: &auth::Auth, plan: &str, pe
     let scope = authz::require(a, Perm::ReadOversight)?;
     let period = period_of(st, plan, period).await?;
     match unit_filter(a, scope) {
-        Ok(u) => Ok(st.db.follow_ups(plan, &period, u.as_deref()).await?),
+        Ok(None) => Ok(st.db.follow_ups(plan, &period, None).await?),
+        // A unit's leader also sees those of the people who served in the unit during the
+        // period (who also see their appraisal); the unit's other users only the unit's own.
+        Ok(Some(u)) if a.user.role == Role::UnitLeader => {
+            let months = Period::parse(&period).map(super::people::months_of).unwrap_or_default();
+            let postings = st.db.all_postings().await?;
+            let people: HashMap<String, String> = st.db.people(None).await?.into_iter().map(|x| (x.key, x.unit_key)).collect();
+            let served = |subject: &str| {
+                let mine: Vec<_> = postings.iter().filter(|x| x.person_key == subject).collect();
+                if mine.is_empty() { people.get(subject).is_some_and(|k| *k == u) } else { mine.iter().any(|x| x.unit_key == u && months.iter().any(|m| x.covers(m))) }
+            };
+            Ok(st.db.follow_ups(plan, &period, None).await?.into_iter().filter(|f| f.subject == u || (people.contains_key(&f.subject) && served(&f.subject))).collect())
+        }
+        Ok(Some(u)) => Ok(st.db.follow_ups(plan, &period, Some(&u)).await?),
         Err(()) => Ok(Vec::new()),
     }
 }

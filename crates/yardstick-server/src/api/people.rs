@@ -194,7 +194,7 @@ pub(crate) async fn link_account(State(st): State<AppState>, Caller(a): Caller, 
 }
 
 /// The months of a period (`YYYY-MM`).
-fn months_of(p: Period) -> Vec<String> {
+pub(crate) fn months_of(p: Period) -> Vec<String> {
     let (first, last) = match p.level {
         yardstick_engine::Level::Month => (p.index, p.index),
         yardstick_engine::Level::Quarter => (3 * p.index - 2, 3 * p.index),
