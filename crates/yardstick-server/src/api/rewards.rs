@@ -211,12 +211,9 @@ pub(crate) async fn make(
     period: &str,
     b: AllocateBody,
 ) -> ApiResult<AllocationOut> {
-    let p = PlanPath {
-        plan: plan.to_string(),
-    };
     authz::require(a, Perm::ManageRewards)?;
     let period = parse_period(period)?;
-    plan_exists(st, &p.plan).await?;
+    plan_exists(st, plan).await?;
     let note = b.note.as_deref().unwrap_or("").trim().to_string();
     if note.chars().count() > 500 {
         return Err(at(
@@ -227,7 +224,7 @@ pub(crate) async fn make(
     }
     let cached = st
         .models
-        .get(&st.db, &p.plan)
+        .get(&st.db, plan)
         .await
         .map_err(compute_error)?;
     let model = cached.model.clone();
@@ -291,7 +288,7 @@ pub(crate) async fn make(
         })?),
     };
     let ps = period.to_string();
-    let Some(publication) = st.db.current_publication(&p.plan, &ps).await? else {
+    let Some(publication) = st.db.current_publication(plan, &ps).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_published",
@@ -341,13 +338,11 @@ pub(crate) async fn make(
         .into_iter()
         .map(|x| (x.key.clone(), x))
         .collect();
+    // Postings come by person and first month: the last one begun by then is where they
+    // were (or, if it ended, where they last served).
     let mut served: HashMap<String, String> = HashMap::new();
-    for x in st.db.all_postings().await? {
-        if x.covers(&last_month)
-            || (x.from_month <= last_month && !served.contains_key(&x.person_key))
-        {
-            served.insert(x.person_key.clone(), x.unit_key.clone());
-        }
+    for x in st.db.all_postings().await?.into_iter().filter(|x| x.from_month <= last_month) {
+        served.insert(x.person_key, x.unit_key);
     }
     let lines: Vec<NewRewardLine> = alloc
         .awards
@@ -383,7 +378,7 @@ pub(crate) async fn make(
         })
         .collect();
     let n = NewAllocation {
-        plan_key: p.plan.clone(),
+        plan_key: plan.to_string(),
         period: ps,
         rule_key: rule.key.clone(),
         rule_name: rule.name.clone(),
